@@ -1,0 +1,59 @@
+//! The `eksim` command line: clap-derived arguments, one file per subcommand, and the mapping
+//! of errors to exit codes (0 success, 2 bad input, 1 anything else).
+
+pub mod run;
+pub mod validate;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Deterministic simulator of Amazon EKS clusters: EC2 node groups vs Fargate, start-up
+/// latency, cost.
+#[derive(Debug, Parser)]
+#[command(name = "eksim", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run one scenario and write pods.csv, nodes.csv, timeline.csv, summary.json, timing.json.
+    Run(run::RunArgs),
+    /// Check a scenario and list every problem in it.
+    Validate(validate::ValidateArgs),
+}
+
+/// An error that is the user's input's fault (exit code 2).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct BadInput(pub String);
+
+/// Parses the arguments, runs the command, and returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let result = match cli.command {
+        Command::Run(a) => run::execute(a),
+        Command::Validate(a) => validate::execute(a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            if e.downcast_ref::<BadInput>().is_some() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::from(1)
+            }
+        }
+    }
+}

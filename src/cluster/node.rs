@@ -1,0 +1,99 @@
+//! Runtime state of an EC2 node: its lifecycle times (for billing and nodes.csv), what it can
+//! offer, what is requested on it, and which images it has cached.
+
+use std::collections::BTreeMap;
+
+use super::resources::Resources;
+use super::taints::Taint;
+use crate::sim::time::SimTime;
+
+/// Index of a node in the run's node table. Nodes are never removed from the table, so an id
+/// stays valid for the whole run.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct NodeId(pub u32);
+
+/// Lifecycle of an EC2 node.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum NodeState {
+    /// Instance launched, kubelet not Ready yet: billed, not schedulable.
+    Launching,
+    /// Ready: schedulable.
+    Ready,
+    /// Terminated: no longer billed.
+    Terminated,
+}
+
+/// On-demand or Spot.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum CapacityType {
+    /// On-demand instances.
+    OnDemand,
+    /// Spot instances.
+    Spot,
+}
+
+impl CapacityType {
+    /// The value of the `eks.amazonaws.com/capacityType` label and the nodes.csv column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CapacityType::OnDemand => "ON_DEMAND",
+            CapacityType::Spot => "SPOT",
+        }
+    }
+}
+
+/// One EC2 node.
+#[derive(Clone, Debug)]
+pub struct Node {
+    /// Node name.
+    pub name: String,
+    /// Index of its node group in the scenario.
+    pub group: usize,
+    /// EC2 instance type.
+    pub instance_type: String,
+    /// On-demand or Spot.
+    pub capacity_type: CapacityType,
+    /// Zone index in the cluster's zones.
+    pub zone: usize,
+    /// AMI release version.
+    pub ami_version: String,
+    /// Launch time (billing starts).
+    pub launch: SimTime,
+    /// When it became Ready.
+    pub ready: Option<SimTime>,
+    /// When it was terminated (billing stops).
+    pub terminated: Option<SimTime>,
+    /// Why it was terminated.
+    pub termination_reason: Option<String>,
+    /// Lifecycle state.
+    pub state: NodeState,
+    /// What pods may request in total (kubelet allocatable).
+    pub allocatable: Resources,
+    /// What is requested now (DaemonSet pods included).
+    pub requested: Resources,
+    /// $ per hour.
+    pub price_per_hour: f64,
+    /// Node labels (sorted by key), including the well-known ones.
+    pub labels: Vec<(String, String)>,
+    /// Node taints.
+    pub taints: Vec<Taint>,
+    /// Cordoned.
+    pub unschedulable: bool,
+    /// Images on the node and when each finished (or will finish) pulling.
+    pub images: BTreeMap<String, SimTime>,
+}
+
+impl Node {
+    /// What is left for new pods.
+    pub fn free(&self) -> Resources {
+        self.allocatable.saturating_sub(&self.requested)
+    }
+
+    /// The value of a node label, if set.
+    pub fn label(&self, key: &str) -> Option<&str> {
+        self.labels
+            .binary_search_by(|(k, _)| k.as_str().cmp(key))
+            .ok()
+            .map(|i| self.labels[i].1.as_str())
+    }
+}

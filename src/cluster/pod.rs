@@ -1,0 +1,233 @@
+//! Runtime state of a pod: where it is in its life, where it runs, and the timestamps that end up
+//! in pods.csv.
+
+use super::fargate::FargateSize;
+use super::node::NodeId;
+use crate::sim::time::SimTime;
+use crate::workload::PodSpec;
+
+/// Handle of a live pod: a slot index plus a generation, so an event that outlives its pod (for
+/// example after an eviction) is recognised as stale instead of touching a newer pod.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PodKey {
+    /// Slot in the pod table.
+    pub index: u32,
+    /// Generation of the slot when the pod was created.
+    pub generation: u32,
+}
+
+/// Where a pod is in its life.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum PodPhase {
+    /// Waiting for capacity (no node or micro-VM yet).
+    Pending,
+    /// Has capacity; micro-VM provisioning, image pull or container start under way.
+    Starting,
+    /// Containers running.
+    Running,
+    /// Containers exited successfully.
+    Succeeded,
+    /// Refused by admission (e.g. Fargate cannot run it); never runs.
+    Rejected,
+}
+
+/// Which kind of capacity a pod runs on.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum CapacityKind {
+    /// An EC2 node of a node group.
+    Ec2,
+    /// Its own Fargate micro-VM.
+    Fargate,
+}
+
+/// A Fargate pod's micro-VM.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FargatePlacement {
+    /// Index of the profile in the scenario.
+    pub profile: usize,
+    /// Provisioned (billed) size.
+    pub size: FargateSize,
+    /// Zone index in the cluster's zones.
+    pub zone: usize,
+    /// $ per hour of this size (vCPU + memory + extra storage).
+    pub rate_per_hour: f64,
+}
+
+/// One pod in the cluster.
+#[derive(Clone, Debug)]
+pub struct Pod {
+    /// What the workload asked for.
+    pub spec: PodSpec,
+    /// Arrival order over the whole run; ties in every queue are broken by it.
+    pub arrival_seq: u64,
+    /// Current phase.
+    pub phase: PodPhase,
+    /// EC2 or Fargate, once decided at admission.
+    pub capacity: Option<CapacityKind>,
+    /// The node, for EC2 pods that are bound.
+    pub node: Option<NodeId>,
+    /// The micro-VM, for Fargate pods.
+    pub fargate: Option<FargatePlacement>,
+    /// When it was bound to a node or micro-VM.
+    pub scheduled: Option<SimTime>,
+    /// When the image pull started (the start of Fargate billing).
+    pub pull_start: Option<SimTime>,
+    /// When containers started.
+    pub running: Option<SimTime>,
+    /// When containers exited.
+    pub finished: Option<SimTime>,
+    /// Why it is pending or was rejected, in kube-scheduler's words.
+    pub reason: Option<String>,
+}
+
+impl Pod {
+    /// A freshly submitted pod.
+    pub fn new(spec: PodSpec, arrival_seq: u64) -> Pod {
+        Pod {
+            spec,
+            arrival_seq,
+            phase: PodPhase::Pending,
+            capacity: None,
+            node: None,
+            fargate: None,
+            scheduled: None,
+            pull_start: None,
+            running: None,
+            finished: None,
+            reason: None,
+        }
+    }
+
+    /// The outcome column of pods.csv. A pod that has capacity but whose containers have not
+    /// started yet counts as `running` (it holds capacity and, on Fargate, is billed).
+    pub fn outcome(&self) -> &'static str {
+        match self.phase {
+            PodPhase::Pending => "pending",
+            PodPhase::Starting | PodPhase::Running => "running",
+            PodPhase::Succeeded => "succeeded",
+            PodPhase::Rejected => "rejected",
+        }
+    }
+}
+
+/// A table of live pods with O(1) insert, lookup and removal, and stable handles.
+#[derive(Debug, Default)]
+pub struct PodTable {
+    slots: Vec<(u32, Option<Pod>)>,
+    free: Vec<u32>,
+    live: usize,
+}
+
+impl PodTable {
+    /// Stores a pod and returns its handle.
+    pub fn insert(&mut self, pod: Pod) -> PodKey {
+        self.live += 1;
+        if let Some(index) = self.free.pop() {
+            let slot = &mut self.slots[index as usize];
+            slot.0 = slot.0.wrapping_add(1);
+            slot.1 = Some(pod);
+            PodKey {
+                index,
+                generation: slot.0,
+            }
+        } else {
+            let index = self.slots.len() as u32;
+            self.slots.push((0, Some(pod)));
+            PodKey {
+                index,
+                generation: 0,
+            }
+        }
+    }
+
+    /// The pod behind a handle, if it is still live.
+    pub fn get(&self, key: PodKey) -> Option<&Pod> {
+        match self.slots.get(key.index as usize) {
+            Some((g, Some(p))) if *g == key.generation => Some(p),
+            _ => None,
+        }
+    }
+
+    /// Mutable access to a live pod.
+    pub fn get_mut(&mut self, key: PodKey) -> Option<&mut Pod> {
+        match self.slots.get_mut(key.index as usize) {
+            Some((g, Some(p))) if *g == key.generation => Some(p),
+            _ => None,
+        }
+    }
+
+    /// Removes a pod and frees its slot.
+    pub fn remove(&mut self, key: PodKey) -> Option<Pod> {
+        match self.slots.get_mut(key.index as usize) {
+            Some((g, slot @ Some(_))) if *g == key.generation => {
+                self.free.push(key.index);
+                self.live -= 1;
+                slot.take()
+            }
+            _ => None,
+        }
+    }
+
+    /// Number of live pods.
+    pub fn len(&self) -> usize {
+        self.live
+    }
+
+    /// True when no pod is live.
+    pub fn is_empty(&self) -> bool {
+        self.live == 0
+    }
+
+    /// Every live pod with its handle, in slot order.
+    pub fn iter(&self) -> impl Iterator<Item = (PodKey, &Pod)> {
+        self.slots.iter().enumerate().filter_map(|(i, (g, p))| {
+            p.as_ref().map(|p| {
+                (
+                    PodKey {
+                        index: i as u32,
+                        generation: *g,
+                    },
+                    p,
+                )
+            })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::resources::Resources;
+
+    fn spec() -> PodSpec {
+        PodSpec {
+            submit: SimTime::ZERO,
+            name: "p".into(),
+            namespace: "default".into(),
+            group: String::new(),
+            labels: vec![],
+            requests: Resources::pod(1, 1, 0),
+            ephemeral_mib: 0,
+            duration: None,
+            priority: 0,
+            image: "i".into(),
+            node_selector: vec![],
+            tolerations: vec![],
+            privileged: false,
+            host_network: false,
+        }
+    }
+
+    #[test]
+    fn stale_handles_do_not_reach_new_pods() {
+        let mut t = PodTable::default();
+        let a = t.insert(Pod::new(spec(), 0));
+        assert!(t.remove(a).is_some());
+        let b = t.insert(Pod::new(spec(), 1));
+        assert_eq!(a.index, b.index);
+        assert!(t.get(a).is_none());
+        assert_eq!(t.get(b).unwrap().arrival_seq, 1);
+        assert_eq!(t.len(), 1);
+        assert!(t.remove(a).is_none());
+    }
+}

@@ -1,0 +1,146 @@
+//! summary.json and timing.json, with exactly the keys of the contract in DESIGN.md (more may be
+//! added, none renamed).
+
+use serde::Serialize;
+
+use super::LatencySummary;
+
+/// Pod counts by outcome.
+#[derive(Debug, Clone, Serialize, Default, PartialEq)]
+pub struct PodCounts {
+    /// Pods that reached the API server.
+    pub submitted: u64,
+    /// Finished within the horizon.
+    pub succeeded: u64,
+    /// Holding capacity at the horizon (starting or running).
+    pub running: u64,
+    /// Never got capacity.
+    pub pending: u64,
+    /// Evicted (node loss, preemption; later issues).
+    pub evicted: u64,
+    /// Refused by admission (e.g. unsupported on Fargate).
+    pub rejected: u64,
+    /// Failed (later issues).
+    pub failed: u64,
+}
+
+/// Costs in dollars; `total` is the sum of the three parts.
+#[derive(Debug, Clone, Serialize, Default, PartialEq)]
+pub struct Costs {
+    /// ec2 + fargate + control_plane.
+    pub total: f64,
+    /// Sum of nodes.csv cost_usd.
+    pub ec2: f64,
+    /// Sum of pods.csv cost_usd.
+    pub fargate: f64,
+    /// Cluster fee.
+    pub control_plane: f64,
+}
+
+/// Time-weighted requested / allocatable over Ready EC2 nodes.
+#[derive(Debug, Clone, Serialize, Default, PartialEq)]
+pub struct Utilization {
+    /// CPU share (DaemonSet requests included).
+    pub cpu: Option<f64>,
+    /// Memory share.
+    pub memory: Option<f64>,
+}
+
+/// Control plane figures.
+#[derive(Debug, Clone, Serialize, Default, PartialEq)]
+pub struct ControlPlaneSummary {
+    /// Share of the horizon the API served requests.
+    pub api_availability: f64,
+    /// Share of the horizon the API accepted writes.
+    pub write_availability: f64,
+    /// API server instances.
+    pub api_servers: u32,
+    /// etcd members.
+    pub etcd_members: u32,
+    /// Zone of each API server.
+    pub api_server_zones: Vec<String>,
+    /// Zone of each etcd member.
+    pub etcd_zones: Vec<String>,
+    /// Support tier.
+    pub support_tier: String,
+    /// $ per cluster-hour.
+    pub fee_per_hour_usd: f64,
+}
+
+/// EC2 node figures.
+#[derive(Debug, Clone, Serialize, Default, PartialEq)]
+pub struct NodeCounts {
+    /// Instances launched.
+    pub launched: u64,
+    /// Most nodes Ready at once.
+    pub peak_ready: u64,
+    /// Instance-hours billed.
+    pub billed_hours: f64,
+}
+
+/// Fargate figures.
+#[derive(Debug, Clone, Serialize, Default, PartialEq)]
+pub struct FargateSummary {
+    /// Pods that got a micro-VM.
+    pub pods: u64,
+    /// Provisioned vCPU-hours billed.
+    pub vcpu_hours: f64,
+    /// Provisioned GB-hours billed.
+    pub gb_hours: f64,
+}
+
+/// The run summary (summary.json).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Summary {
+    /// Scenario name.
+    pub scenario: String,
+    /// Seed of the run.
+    pub seed: u64,
+    /// Horizon in seconds.
+    pub horizon_s: f64,
+    /// Pods by outcome.
+    pub pods: PodCounts,
+    /// Costs.
+    pub cost_usd: Costs,
+    /// scheduled − submit.
+    pub pending_s: LatencySummary,
+    /// running − submit.
+    pub startup_s: LatencySummary,
+    /// Requested / allocatable.
+    pub utilization: Utilization,
+    /// Control plane.
+    pub control_plane: ControlPlaneSummary,
+    /// Events processed.
+    pub events: u64,
+    /// EC2 nodes.
+    pub nodes: NodeCounts,
+    /// Fargate.
+    pub fargate: FargateSummary,
+    /// eksctl fields accepted but not modelled, and quota warnings.
+    pub notices: Vec<String>,
+}
+
+/// timing.json: the only file allowed to differ between two runs of the same scenario and seed.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Timing {
+    /// Wall-clock seconds of the run.
+    pub wall_s: f64,
+    /// Events per wall-clock second.
+    pub events_per_s: f64,
+    /// Peak resident memory of the process, MiB.
+    pub peak_rss_mib: f64,
+}
+
+/// Peak resident set size of this process in MiB (Linux `VmHWM`; 0 elsewhere).
+pub fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(0.0)
+}

@@ -1,0 +1,276 @@
+//! Scenario files: YAML in, a validated [`Scenario`] out. Loading never panics; every problem is
+//! reported with the file, the field path and what was expected, all at once where the file
+//! parses, so a user fixes a scenario in one pass.
+
+pub mod distribution;
+pub mod raw;
+pub mod units;
+pub mod validate;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use thiserror::Error;
+
+use crate::cluster::catalog::Catalog;
+use crate::cluster::control_plane::ControlPlaneSpec;
+use crate::cluster::fargate::Profile;
+use crate::cluster::node::CapacityType;
+use crate::cluster::taints::Taint;
+use crate::sim::time::SimDuration;
+use crate::workload::{DeploymentSpec, GeneratorSpec, TraceSpec};
+use distribution::Distribution;
+
+/// A validated node group (managed or self-managed).
+#[derive(Clone, Debug, PartialEq)]
+pub struct NodeGroupSpec {
+    /// Group name.
+    pub name: String,
+    /// Managed node group (EKS owns updates) or self-managed.
+    pub managed: bool,
+    /// Instance types in preference order; launches use the first.
+    pub instance_types: Vec<String>,
+    /// ASG minimum.
+    pub min_size: u32,
+    /// ASG maximum.
+    pub max_size: u32,
+    /// ASG desired count at start.
+    pub desired: u32,
+    /// Zone indices (into the cluster's zones) the group spans.
+    pub zones: Vec<usize>,
+    /// Node labels from the spec (well-known labels are added per node).
+    pub labels: Vec<(String, String)>,
+    /// Node taints.
+    pub taints: Vec<Taint>,
+    /// On-demand or Spot.
+    pub capacity_type: CapacityType,
+    /// AMI release version recorded on nodes.
+    pub ami_version: String,
+    /// Max pods override (eksctl maxPodsPerNode).
+    pub max_pods: Option<u32>,
+}
+
+/// The cluster part of a scenario (from the eksctl ClusterConfig).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClusterSpec {
+    /// Cluster name.
+    pub name: String,
+    /// AWS region.
+    pub region: String,
+    /// Kubernetes version.
+    pub version: String,
+    /// Availability zones, in the file's order.
+    pub zones: Vec<String>,
+    /// Managed groups first, then self-managed, each in file order.
+    pub node_groups: Vec<NodeGroupSpec>,
+    /// Fargate profiles in file order.
+    pub fargate_profiles: Vec<Profile>,
+}
+
+/// Start-up latency distributions.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LatencySpec {
+    /// EC2 launch → node Ready.
+    pub node_launch: Distribution,
+    /// Fargate micro-VM creation and registration.
+    pub fargate_provision: Distribution,
+    /// Image pull on an EC2 node without the image.
+    pub image_pull_ec2: Distribution,
+    /// Image pull on Fargate (every pod).
+    pub image_pull_fargate: Distribution,
+    /// Container start once the image is present.
+    pub container_start: Distribution,
+}
+
+/// Fargate rates and limits.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FargateSpec {
+    /// $ per vCPU-hour.
+    pub vcpu_hour: f64,
+    /// $ per GB-hour.
+    pub gb_hour: f64,
+    /// $ per GB-hour of ephemeral storage beyond the included 20 GB.
+    pub storage_gb_hour: f64,
+    /// Account quota of concurrent Fargate pods.
+    pub max_concurrent_pods: u32,
+}
+
+/// A DaemonSet pod that every EC2 node runs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DaemonSetSpec {
+    /// Name.
+    pub name: String,
+    /// CPU request, millicores.
+    pub cpu_m: u64,
+    /// Memory request, MiB.
+    pub memory_mib: u64,
+}
+
+/// One validated workload source.
+#[derive(Clone, Debug, PartialEq)]
+pub enum WorkloadSpec {
+    /// Always-on replicas.
+    Deployment(DeploymentSpec),
+    /// Synthetic arrivals.
+    Generator(GeneratorSpec),
+    /// A canonical trace CSV.
+    Trace(TraceSpec),
+}
+
+/// Everything a run needs, checked.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    /// Scenario name (for reports).
+    pub name: String,
+    /// The file it was read from, if any.
+    pub path: Option<PathBuf>,
+    /// Simulated span.
+    pub horizon: SimDuration,
+    /// Master seed.
+    pub seed: u64,
+    /// The cluster.
+    pub cluster: ClusterSpec,
+    /// The control plane.
+    pub control_plane: ControlPlaneSpec,
+    /// Latencies.
+    pub latency: LatencySpec,
+    /// Fargate rates and quota.
+    pub fargate: FargateSpec,
+    /// Instance catalog with the scenario's price overrides applied.
+    pub catalog: Catalog,
+    /// Share of nominal memory the kubelet never sees.
+    pub vm_memory_overhead: f64,
+    /// DaemonSet pods on every EC2 node.
+    pub daemon_sets: Vec<DaemonSetSpec>,
+    /// Interval between timeline rows.
+    pub sample_interval: SimDuration,
+    /// Pod sources.
+    pub workload: Vec<WorkloadSpec>,
+    /// eksctl fields accepted but not modelled (reported once).
+    pub ignored_fields: Vec<String>,
+}
+
+/// One problem found in a scenario.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Issue {
+    /// Dotted field path, e.g. `cluster.managedNodeGroups[0].minSize`.
+    pub path: String,
+    /// What is wrong and what is expected.
+    pub message: String,
+}
+
+impl fmt::Display for Issue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path, self.message)
+    }
+}
+
+/// Why a scenario could not be loaded.
+#[derive(Debug, Error)]
+pub enum ScenarioError {
+    /// The file could not be read.
+    #[error("{file}: cannot read: {source}")]
+    Io {
+        /// The file.
+        file: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The YAML is malformed or a value has the wrong type.
+    #[error("{file}: {message}")]
+    Parse {
+        /// The file.
+        file: PathBuf,
+        /// The parser's message with line and column, plus a suggestion where we have one.
+        message: String,
+    },
+    /// The file parses but some values are invalid.
+    #[error("{file}: {} problem(s):\n{}", issues.len(), issues.iter().map(|i| format!("  - {i}")).collect::<Vec<_>>().join("\n"))]
+    Invalid {
+        /// The file.
+        file: PathBuf,
+        /// Every problem found.
+        issues: Vec<Issue>,
+    },
+}
+
+/// Reads and validates a scenario file.
+pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+    let text = read_text(path)?;
+    load_str(&text, path)
+}
+
+/// Validates scenario text as if read from `path` (relative files resolve against its folder).
+pub fn load_str(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
+    let raw: raw::RawScenario = parse_yaml(text, path)?;
+    validate::validate(raw, path)
+}
+
+/// Reads a file as UTF-8 text with a clear error.
+pub(crate) fn read_text(path: &Path) -> Result<String, ScenarioError> {
+    let bytes = std::fs::read(path).map_err(|source| ScenarioError::Io {
+        file: path.to_path_buf(),
+        source,
+    })?;
+    String::from_utf8(bytes).map_err(|e| ScenarioError::Parse {
+        file: path.to_path_buf(),
+        message: format!(
+            "not valid UTF-8 (first bad byte at offset {}); save the file as UTF-8",
+            e.utf8_error().valid_up_to()
+        ),
+    })
+}
+
+/// Parses YAML into a raw type, turning serde's messages into ours (with a did-you-mean for
+/// unknown fields).
+pub(crate) fn parse_yaml<T: serde::de::DeserializeOwned>(
+    text: &str,
+    path: &Path,
+) -> Result<T, ScenarioError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    serde_saphyr::from_str(text).map_err(|e| ScenarioError::Parse {
+        file: path.to_path_buf(),
+        message: improve_parse_message(&e.to_string(), path),
+    })
+}
+
+/// Tidies the parser's message (names the file in the snippet, drops a duplicate `error:`) and
+/// adds "did you mean" to `unknown field `x`, expected one of a, b` messages.
+fn improve_parse_message(msg: &str, path: &Path) -> String {
+    let msg = msg.strip_prefix("error: ").unwrap_or(msg);
+    let msg = msg.replace("<input>", &path.display().to_string());
+    let mut lines: Vec<String> = msg.lines().map(str::to_string).collect();
+    if let Some(first) = lines.first_mut()
+        && let Some(start) = first.find("unknown field `")
+    {
+        let rest = &first[start + "unknown field `".len()..];
+        if let Some(end) = rest.find('`') {
+            let field = rest[..end].to_string();
+            let expected: Vec<String> = rest[end + 1..]
+                .split_once("expected one of ")
+                .map(|(_, list)| {
+                    list.split(", ")
+                        .map(|s| s.trim_matches(|c| c == '`' || c == ' ').to_string())
+                        .collect()
+                })
+                .unwrap_or_default();
+            let hint = crate::suggest::did_you_mean(&field, expected.iter().map(String::as_str));
+            first.push_str(&hint);
+        }
+    }
+    lines.join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_field_gets_a_suggestion() {
+        let e = load_str("horizn: 1h\n", Path::new("s.yaml"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("unknown field `horizn`"), "{e}");
+        assert!(e.contains("did you mean `horizon`?"), "{e}");
+    }
+}

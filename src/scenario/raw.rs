@@ -1,0 +1,455 @@
+//! The scenario file as written: serde types that mirror the YAML one to one. Nothing here is
+//! checked beyond its type; `validate` turns these into a `Scenario` and reports every problem.
+//!
+//! Our own sections deny unknown fields (a typo should not be silently ignored). The `cluster`
+//! section is an eksctl `ClusterConfig`: fields eksctl has and we do not model are collected in
+//! `other` maps and reported once as ignored, so a real eksctl file can be pasted in as it is.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer, Visitor};
+
+use super::distribution::RawDistribution;
+
+/// Fields we do not model, kept only to name them in the "ignored" notice.
+pub type Ignored = BTreeMap<String, serde_json::Value>;
+
+/// A Kubernetes quantity written as a number (`1`, `0.5`) or a string (`500m`, `2Gi`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Quantity(pub String);
+
+impl<'de> Deserialize<'de> for Quantity {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Quantity;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a quantity such as 2, 0.5, 500m, 512Mi or 2Gi")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Quantity, E> {
+                Ok(Quantity(v.to_string()))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Quantity, E> {
+                Ok(Quantity(v.to_string()))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Quantity, E> {
+                Ok(Quantity(v.to_string()))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Quantity, E> {
+                Ok(Quantity(v.to_string()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// The whole scenario file.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RawScenario {
+    /// Scenario name (defaults to the cluster name).
+    pub name: Option<String>,
+    /// Free text: the question the scenario answers.
+    pub description: Option<String>,
+    /// Simulated time span, e.g. `6h`.
+    pub horizon: Option<String>,
+    /// Master seed of the run.
+    pub seed: Option<u64>,
+    /// The eksctl ClusterConfig, inline or `{file: path}`.
+    pub cluster: Option<RawCluster>,
+    /// EKS control plane shape and support tier.
+    pub control_plane: Option<RawControlPlane>,
+    /// Start-up latency distributions.
+    pub latency: Option<RawLatency>,
+    /// Overrides of the embedded prices.
+    pub pricing: Option<RawPricing>,
+    /// Fargate account settings.
+    pub fargate: Option<RawFargateSettings>,
+    /// EC2 node settings not in eksctl.
+    pub ec2: Option<RawEc2Settings>,
+    /// DaemonSets that run on every EC2 node.
+    pub daemon_sets: Option<Vec<RawDaemonSet>>,
+    /// Output settings.
+    pub output: Option<RawOutput>,
+    /// Pod sources.
+    #[serde(default)]
+    pub workload: Vec<RawWorkload>,
+}
+
+/// eksctl `ClusterConfig` (apiVersion eksctl.io/v1alpha5), or a pointer to a file holding one.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct RawCluster {
+    /// Path of an eksctl file, relative to the scenario.
+    pub file: Option<String>,
+    /// `eksctl.io/v1alpha5`.
+    pub api_version: Option<String>,
+    /// `ClusterConfig`.
+    pub kind: Option<String>,
+    /// Name, region, Kubernetes version.
+    pub metadata: Option<RawMetadata>,
+    /// The cluster's AZs.
+    pub availability_zones: Option<Vec<String>>,
+    /// EKS managed node groups.
+    #[serde(default)]
+    pub managed_node_groups: Vec<RawNodeGroup>,
+    /// Self-managed node groups.
+    #[serde(default)]
+    pub node_groups: Vec<RawNodeGroup>,
+    /// Fargate profiles.
+    #[serde(default)]
+    pub fargate_profiles: Vec<RawFargateProfile>,
+    /// eksctl fields eksim does not model.
+    #[serde(flatten)]
+    pub other: Ignored,
+}
+
+/// eksctl `metadata`.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct RawMetadata {
+    /// Cluster name.
+    pub name: Option<String>,
+    /// AWS region.
+    pub region: Option<String>,
+    /// Kubernetes version; a number here means the user forgot the quotes.
+    pub version: Option<serde_json::Value>,
+    /// Unmodelled fields (tags, annotations, ...).
+    #[serde(flatten)]
+    pub other: Ignored,
+}
+
+/// eksctl node group (managed or self-managed; same field names).
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct RawNodeGroup {
+    /// Group name.
+    pub name: Option<String>,
+    /// Single instance type.
+    pub instance_type: Option<String>,
+    /// Several instance types (managed groups, Spot).
+    pub instance_types: Option<Vec<String>>,
+    /// ASG minimum.
+    pub min_size: Option<i64>,
+    /// ASG maximum.
+    pub max_size: Option<i64>,
+    /// ASG desired count at start.
+    pub desired_capacity: Option<i64>,
+    /// AZs of the group (default: the cluster's).
+    pub availability_zones: Option<Vec<String>>,
+    /// Kubernetes node labels.
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    /// Taints: a list of `{key, value, effect}` or eksctl's older map `key: value:effect`.
+    pub taints: Option<serde_json::Value>,
+    /// Spot capacity.
+    pub spot: Option<bool>,
+    /// EKS optimized AMI release version (managed groups).
+    pub release_version: Option<String>,
+    /// Custom AMI id.
+    pub ami: Option<String>,
+    /// Overrides the ENI-based max pods.
+    pub max_pods_per_node: Option<i64>,
+    /// Unmodelled fields (volumeSize, iam, ssh, ...).
+    #[serde(flatten)]
+    pub other: Ignored,
+}
+
+/// eksctl Fargate profile.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct RawFargateProfile {
+    /// Profile name.
+    pub name: Option<String>,
+    /// Up to 5 selectors.
+    #[serde(default)]
+    pub selectors: Vec<RawSelector>,
+    /// Unmodelled fields (subnets, podExecutionRoleARN, tags).
+    #[serde(flatten)]
+    pub other: Ignored,
+}
+
+/// One Fargate profile selector.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RawSelector {
+    /// Namespace pattern (`*`, `?` allowed).
+    pub namespace: Option<String>,
+    /// Labels the pod must all carry (patterns allowed).
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+}
+
+/// `controlPlane:` section.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RawControlPlane {
+    /// API server instances (EKS runs at least 2).
+    pub api_servers: Option<i64>,
+    /// etcd members (3 or 5).
+    pub etcd_members: Option<i64>,
+    /// `standard` or `extended` support (sets the hourly fee).
+    pub support_tier: Option<String>,
+    /// AZs to place instances in (default: the cluster's).
+    pub zones: Option<Vec<String>>,
+}
+
+/// `latency:` section.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RawLatency {
+    /// EC2 launch to node Ready.
+    pub node_launch: Option<RawDistribution>,
+    /// Fargate micro-VM creation and registration.
+    pub fargate_provision: Option<RawDistribution>,
+    /// Image pull times per capacity type.
+    pub image_pull: Option<RawImagePull>,
+    /// Container start after the image is present.
+    pub container_start: Option<RawDistribution>,
+}
+
+/// `latency.imagePull`.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RawImagePull {
+    /// On an EC2 node without the image cached.
+    pub ec2: Option<RawDistribution>,
+    /// On Fargate (never cached).
+    pub fargate: Option<RawDistribution>,
+}
+
+/// `pricing:` section.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RawPricing {
+    /// On-demand $/hour per instance type.
+    #[serde(default)]
+    pub instances: BTreeMap<String, f64>,
+    /// Fargate rates.
+    pub fargate: Option<RawFargatePricing>,
+    /// Control plane $/cluster-hour per support tier.
+    pub control_plane: Option<RawControlPlanePricing>,
+}
+
+/// `pricing.fargate`.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RawFargatePricing {
+    /// $ per vCPU-hour.
+    pub vcpu_hour: Option<f64>,
+    /// $ per GB-hour of memory.
+    pub gb_hour: Option<f64>,
+    /// $ per GB-hour of ephemeral storage above the included 20 GB.
+    pub storage_gb_hour: Option<f64>,
+}
+
+/// `pricing.controlPlane`.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RawControlPlanePricing {
+    /// Standard support $/hour.
+    pub standard: Option<f64>,
+    /// Extended support $/hour.
+    pub extended: Option<f64>,
+}
+
+/// `fargate:` section.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RawFargateSettings {
+    /// Account quota of concurrent Fargate pods.
+    pub max_concurrent_pods: Option<i64>,
+}
+
+/// `ec2:` section.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RawEc2Settings {
+    /// Share of nominal memory the kubelet never sees (0..0.5).
+    pub vm_memory_overhead: Option<f64>,
+}
+
+/// A DaemonSet whose pod runs on every EC2 node.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RawDaemonSet {
+    /// Name, for reports.
+    pub name: Option<String>,
+    /// CPU request.
+    pub cpu: Option<Quantity>,
+    /// Memory request.
+    pub memory: Option<Quantity>,
+}
+
+/// `output:` section.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RawOutput {
+    /// Interval between timeline.csv rows.
+    pub sample_interval: Option<String>,
+}
+
+/// One workload source.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub enum RawWorkload {
+    /// Replicas that run for the whole horizon.
+    Deployment(RawDeployment),
+    /// Synthetic arrivals.
+    Generator(RawGenerator),
+    /// A canonical trace CSV.
+    Trace(RawTrace),
+}
+
+/// A toleration as in a pod spec.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RawToleration {
+    /// Taint key.
+    pub key: Option<String>,
+    /// `Equal` (default) or `Exists`.
+    pub operator: Option<String>,
+    /// Value for `Equal`.
+    pub value: Option<String>,
+    /// Effect to match (all if absent).
+    pub effect: Option<String>,
+}
+
+/// `workload: - deployment:`.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RawDeployment {
+    /// Deployment name.
+    pub name: Option<String>,
+    /// Namespace.
+    pub namespace: Option<String>,
+    /// Replica count.
+    pub replicas: Option<i64>,
+    /// When the replicas are created.
+    pub at: Option<String>,
+    /// CPU request per replica.
+    pub cpu: Option<Quantity>,
+    /// Memory request per replica.
+    pub memory: Option<Quantity>,
+    /// GPUs per replica.
+    pub gpu: Option<i64>,
+    /// Ephemeral storage request.
+    pub ephemeral_storage: Option<Quantity>,
+    /// Pod labels.
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    /// Pod priority.
+    pub priority: Option<i32>,
+    /// Container image.
+    pub image: Option<String>,
+    /// nodeSelector.
+    #[serde(default)]
+    pub node_selector: BTreeMap<String, String>,
+    /// Tolerations.
+    #[serde(default)]
+    pub tolerations: Vec<RawToleration>,
+    /// Privileged container.
+    pub privileged: Option<bool>,
+    /// hostNetwork.
+    pub host_network: Option<bool>,
+}
+
+/// `arrivals:` of a generator.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub enum RawArrivals {
+    /// `{poisson: {ratePerMinute: 4}}`.
+    Poisson {
+        /// Mean arrivals per minute.
+        #[serde(rename = "ratePerMinute")]
+        rate_per_minute: f64,
+    },
+    /// `{dailyProfile: {ratePerMinute: [24 values]}}`.
+    DailyProfile {
+        /// One rate per hour of the day.
+        #[serde(rename = "ratePerMinute")]
+        rate_per_minute: Vec<f64>,
+    },
+    /// `{every: 30s}`.
+    Every(String),
+}
+
+/// One weighted request option of a generator.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RawRequest {
+    /// CPU.
+    pub cpu: Option<Quantity>,
+    /// Memory.
+    pub memory: Option<Quantity>,
+    /// GPUs.
+    pub gpu: Option<i64>,
+    /// Ephemeral storage.
+    pub ephemeral_storage: Option<Quantity>,
+    /// Relative weight (default 1).
+    pub weight: Option<i64>,
+}
+
+/// `workload: - generator:`.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RawGenerator {
+    /// Generator name.
+    pub name: Option<String>,
+    /// Namespace.
+    pub namespace: Option<String>,
+    /// Arrival process.
+    pub arrivals: Option<RawArrivals>,
+    /// Run time distribution; absent = runs past the horizon.
+    pub duration: Option<RawDistribution>,
+    /// Fixed CPU request.
+    pub cpu: Option<Quantity>,
+    /// Fixed memory request.
+    pub memory: Option<Quantity>,
+    /// Fixed GPU count.
+    pub gpu: Option<i64>,
+    /// Fixed ephemeral storage.
+    pub ephemeral_storage: Option<Quantity>,
+    /// Weighted request options instead of the fixed ones.
+    pub requests: Option<Vec<RawRequest>>,
+    /// First arrival no earlier than this.
+    pub start: Option<String>,
+    /// No arrivals after this.
+    pub end: Option<String>,
+    /// At most this many pods.
+    pub count: Option<i64>,
+    /// Pod labels.
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    /// Pod priority.
+    pub priority: Option<i32>,
+    /// Container image.
+    pub image: Option<String>,
+    /// nodeSelector.
+    #[serde(default)]
+    pub node_selector: BTreeMap<String, String>,
+    /// Tolerations.
+    #[serde(default)]
+    pub tolerations: Vec<RawToleration>,
+    /// Privileged container.
+    pub privileged: Option<bool>,
+    /// hostNetwork.
+    pub host_network: Option<bool>,
+}
+
+/// `workload: - trace:`.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RawTrace {
+    /// Canonical trace CSV, relative to the scenario file.
+    pub file: Option<String>,
+    /// Put every pod in this namespace.
+    pub namespace: Option<String>,
+    /// Labels added to every pod.
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    /// Shift all arrivals by this much.
+    pub offset: Option<String>,
+}

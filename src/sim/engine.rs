@@ -1,0 +1,944 @@
+//! The event loop and its handlers: pods arrive, are admitted to Fargate or queued for the
+//! default scheduler, bind, pull images, run and finish; nodes launch and become Ready; the
+//! meters integrate cost and utilisation; outputs stream to disk as the run goes.
+
+use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use rand::RngExt;
+use thiserror::Error;
+
+use super::event::Event;
+use super::queue::EventQueue;
+use super::rng::{SimRng, stream};
+use super::time::{SimDuration, SimTime, fmt_secs};
+use crate::billing;
+use crate::cluster::catalog::allocatable;
+use crate::cluster::fargate::{
+    ContainerRequests, FargatePodTraits, match_profile, size_pod, sizing::unsupported_reason,
+};
+use crate::cluster::node::{Node, NodeId, NodeState};
+use crate::cluster::pod::{CapacityKind, FargatePlacement, Pod, PodKey, PodPhase, PodTable};
+use crate::cluster::resources::Resources;
+use crate::metrics::summary::{
+    ControlPlaneSummary, Costs, FargateSummary, NodeCounts, PodCounts, Summary, Timing,
+    Utilization, peak_rss_mib,
+};
+use crate::metrics::{LatencyStats, TimeIntegral};
+use crate::output::{CsvOut, OutputError, fmt_usd, write_atomic};
+use crate::scenario::{Scenario, WorkloadSpec};
+use crate::scheduler::queue::PendingPool;
+use crate::scheduler::{select_node, unschedulable_message};
+use crate::workload::{
+    DeploymentSource, GeneratorSource, PodSource, PodSpec, TraceSource, WorkloadError,
+};
+
+/// Columns of pods.csv (DESIGN.md contract, then additions).
+pub const POD_COLUMNS: [&str; 21] = [
+    "pod",
+    "namespace",
+    "group",
+    "submit_s",
+    "scheduled_s",
+    "pull_start_s",
+    "running_s",
+    "finished_s",
+    "outcome",
+    "capacity",
+    "node",
+    "node_group",
+    "fargate_profile",
+    "zone",
+    "cpu_m",
+    "memory_mib",
+    "fargate_vcpu",
+    "fargate_memory_gb",
+    "billed_s",
+    "cost_usd",
+    "reason",
+];
+/// Columns of nodes.csv.
+pub const NODE_COLUMNS: [&str; 13] = [
+    "node",
+    "node_group",
+    "instance_type",
+    "capacity_type",
+    "zone",
+    "ami_version",
+    "launch_s",
+    "ready_s",
+    "terminated_s",
+    "termination_reason",
+    "billed_s",
+    "price_per_hour_usd",
+    "cost_usd",
+];
+/// Columns of timeline.csv.
+pub const TIMELINE_COLUMNS: [&str; 12] = [
+    "t_s",
+    "nodes_launching",
+    "nodes_ready",
+    "pods_pending",
+    "pods_running",
+    "fargate_pods",
+    "cpu_requested_m",
+    "cpu_allocatable_m",
+    "memory_requested_mib",
+    "memory_allocatable_mib",
+    "cost_usd_cumulative",
+    "api_available",
+];
+
+/// Why a run stopped early.
+#[derive(Debug, Error)]
+pub enum RunError {
+    /// A workload source has bad data (a bad-input error: exit code 2).
+    #[error(transparent)]
+    Workload(#[from] WorkloadError),
+    /// An output file could not be written.
+    #[error(transparent)]
+    Output(#[from] OutputError),
+}
+
+/// How to run a scenario.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Overrides the scenario's seed.
+    pub seed: Option<u64>,
+    /// Folder for the output files (created if missing).
+    pub out_dir: PathBuf,
+}
+
+/// What a finished run returns besides its files.
+#[derive(Debug, Clone)]
+pub struct RunResult {
+    /// The summary written to summary.json.
+    pub summary: Summary,
+    /// The timing written to timing.json.
+    pub timing: Timing,
+    /// The folder the files are in.
+    pub out_dir: PathBuf,
+}
+
+/// Accrues a cost rate that changes at events, for the cumulative cost column.
+#[derive(Debug, Default)]
+struct CostMeter {
+    last_ms: u64,
+    rate_per_hour: f64,
+    accrued: f64,
+}
+
+impl CostMeter {
+    fn advance(&mut self, now_ms: u64) {
+        if now_ms > self.last_ms {
+            self.accrued +=
+                self.rate_per_hour * (now_ms - self.last_ms) as f64 / billing::MS_PER_HOUR;
+            self.last_ms = now_ms;
+        }
+    }
+    fn change(&mut self, now_ms: u64, delta_per_hour: f64) {
+        self.advance(now_ms);
+        self.rate_per_hour += delta_per_hour;
+    }
+}
+
+struct Rngs {
+    scheduler: SimRng,
+    node_launch: SimRng,
+    image_pull: SimRng,
+    container_start: SimRng,
+    fargate: SimRng,
+}
+
+struct Outputs {
+    pods: CsvOut,
+    timeline: CsvOut,
+}
+
+/// One run of a scenario.
+struct Engine<'s> {
+    sc: &'s Scenario,
+    seed: u64,
+    horizon: SimTime,
+    now: SimTime,
+    queue: EventQueue<Event>,
+    sources: Vec<Box<dyn PodSource + 's>>,
+    next_specs: Vec<Option<PodSpec>>,
+    pods: PodTable,
+    arrivals: u64,
+    nodes: Vec<Node>,
+    ready_nodes: Vec<NodeId>,
+    pool: PendingPool,
+    fargate_waiting: VecDeque<PodKey>,
+    fargate_active: u32,
+    rng: Rngs,
+    out: Outputs,
+    events: u64,
+    // Counters for the timeline and summary.
+    counts: PodCounts,
+    n_pending: u64,
+    n_running: u64,
+    nodes_launching: u64,
+    peak_ready: u64,
+    fargate_pods_started: u64,
+    pending: LatencyStats,
+    startup: LatencyStats,
+    fargate_micros: u64,
+    fargate_vcpu_hours: f64,
+    fargate_gb_hours: f64,
+    cost_meter: CostMeter,
+    // Requested / allocatable over Ready nodes, live and integrated.
+    ready_req: Resources,
+    ready_alloc: Resources,
+    cpu_req_area: TimeIntegral,
+    cpu_alloc_area: TimeIntegral,
+    mem_req_area: TimeIntegral,
+    mem_alloc_area: TimeIntegral,
+}
+
+/// Runs `sc` and writes pods.csv, nodes.csv, timeline.csv, summary.json and timing.json into
+/// `opts.out_dir`. Files appear only when the run has succeeded.
+pub fn run(sc: &Scenario, opts: &RunOptions) -> Result<RunResult, RunError> {
+    let started = Instant::now();
+    std::fs::create_dir_all(&opts.out_dir).map_err(|source| OutputError {
+        path: opts.out_dir.clone(),
+        source,
+    })?;
+    let seed = opts.seed.unwrap_or(sc.seed);
+    let mut engine = Engine::new(sc, seed, &opts.out_dir)?;
+    engine.start()?;
+    engine.run_loop()?;
+    let (summary, pods_out, timeline_out) = engine.finish(&opts.out_dir)?;
+    let wall = started.elapsed().as_secs_f64();
+    let timing = Timing {
+        wall_s: wall,
+        events_per_s: if wall > 0.0 {
+            summary.events as f64 / wall
+        } else {
+            0.0
+        },
+        peak_rss_mib: peak_rss_mib(),
+    };
+    // Commit order: data files first, summary last, so a summary.json means a complete run.
+    pods_out.commit()?;
+    timeline_out.commit()?;
+    let dir = &opts.out_dir;
+    let json = |v: &dyn erased::Json| v.to_pretty();
+    write_atomic(dir, "timing.json", json(&timing).as_bytes())?;
+    write_atomic(dir, "summary.json", json(&summary).as_bytes())?;
+    Ok(RunResult {
+        summary,
+        timing,
+        out_dir: dir.clone(),
+    })
+}
+
+mod erased {
+    /// Pretty JSON with a trailing newline.
+    pub trait Json {
+        fn to_pretty(&self) -> String;
+    }
+    impl<T: serde::Serialize> Json for T {
+        fn to_pretty(&self) -> String {
+            let mut s = serde_json::to_string_pretty(self)
+                .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+            s.push('\n');
+            s
+        }
+    }
+}
+
+fn opt_secs(t: Option<SimTime>) -> String {
+    t.map(|t| fmt_secs(t.0)).unwrap_or_default()
+}
+
+impl<'s> Engine<'s> {
+    fn new(sc: &'s Scenario, seed: u64, out_dir: &Path) -> Result<Self, RunError> {
+        let mut sources: Vec<Box<dyn PodSource + 's>> = Vec::new();
+        for w in &sc.workload {
+            sources.push(match w {
+                WorkloadSpec::Deployment(d) => Box::new(DeploymentSource::new(d.clone())),
+                WorkloadSpec::Generator(g) => Box::new(GeneratorSource::new(g.clone(), seed)),
+                WorkloadSpec::Trace(t) => Box::new(TraceSource::open(t.clone())?),
+            });
+        }
+        let out = Outputs {
+            pods: CsvOut::create(out_dir, "pods.csv", &POD_COLUMNS)?,
+            timeline: CsvOut::create(out_dir, "timeline.csv", &TIMELINE_COLUMNS)?,
+        };
+        let n = sources.len();
+        Ok(Engine {
+            sc,
+            seed,
+            horizon: SimTime(sc.horizon.0),
+            now: SimTime::ZERO,
+            queue: EventQueue::new(),
+            sources,
+            next_specs: vec![None; n],
+            pods: PodTable::default(),
+            arrivals: 0,
+            nodes: Vec::new(),
+            ready_nodes: Vec::new(),
+            pool: PendingPool::default(),
+            fargate_waiting: VecDeque::new(),
+            fargate_active: 0,
+            rng: Rngs {
+                scheduler: stream(seed, "scheduler"),
+                node_launch: stream(seed, "latency/node-launch"),
+                image_pull: stream(seed, "latency/image-pull"),
+                container_start: stream(seed, "latency/container-start"),
+                fargate: stream(seed, "fargate"),
+            },
+            out,
+            events: 0,
+            counts: PodCounts::default(),
+            n_pending: 0,
+            n_running: 0,
+            nodes_launching: 0,
+            peak_ready: 0,
+            fargate_pods_started: 0,
+            pending: LatencyStats::default(),
+            startup: LatencyStats::default(),
+            fargate_micros: 0,
+            fargate_vcpu_hours: 0.0,
+            fargate_gb_hours: 0.0,
+            cost_meter: CostMeter::default(),
+            ready_req: Resources::default(),
+            ready_alloc: Resources::default(),
+            cpu_req_area: TimeIntegral::default(),
+            cpu_alloc_area: TimeIntegral::default(),
+            mem_req_area: TimeIntegral::default(),
+            mem_alloc_area: TimeIntegral::default(),
+        })
+    }
+
+    /// Launches every node group's desired capacity and queues the first arrival of each source.
+    fn start(&mut self) -> Result<(), RunError> {
+        self.cost_meter
+            .change(0, self.sc.control_plane.fee_per_hour);
+        for (gi, g) in self.sc.cluster.node_groups.iter().enumerate() {
+            for i in 0..g.desired {
+                let zone = g.zones[i as usize % g.zones.len().max(1)];
+                self.launch_node(gi, zone);
+            }
+        }
+        for s in 0..self.sources.len() {
+            self.pull_next(s)?;
+        }
+        self.queue.push(SimTime::ZERO, Event::Sample);
+        Ok(())
+    }
+
+    fn launch_node(&mut self, group: usize, zone: usize) {
+        let g = &self.sc.cluster.node_groups[group];
+        let Some(it) = g
+            .instance_types
+            .first()
+            .and_then(|t| self.sc.catalog.get(t))
+        else {
+            return;
+        };
+        let a = allocatable(it, self.sc.vm_memory_overhead);
+        let pods = g.max_pods.unwrap_or(a.pods);
+        let alloc = Resources {
+            cpu_m: a.cpu_m,
+            memory_mib: a.memory_mib,
+            gpus: a.gpus,
+            pods,
+        };
+        let mut requested = Resources::default();
+        for ds in &self.sc.daemon_sets {
+            requested += Resources::pod(ds.cpu_m, ds.memory_mib, 0);
+        }
+        let id = NodeId(self.nodes.len() as u32);
+        let zone_name = &self.sc.cluster.zones[zone];
+        let name = format!(
+            "{}-{}",
+            g.name,
+            self.nodes.iter().filter(|n| n.group == group).count()
+        );
+        let mut labels: Vec<(String, String)> = g.labels.clone();
+        let mut set = |k: &str, v: &str| {
+            labels.retain(|(lk, _)| lk != k);
+            labels.push((k.to_string(), v.to_string()));
+        };
+        set("topology.kubernetes.io/zone", zone_name);
+        set("topology.kubernetes.io/region", &self.sc.cluster.region);
+        set("node.kubernetes.io/instance-type", &it.name);
+        set("kubernetes.io/hostname", &name);
+        set("kubernetes.io/arch", it.arch.kubernetes_label());
+        set("kubernetes.io/os", "linux");
+        set("eks.amazonaws.com/capacityType", g.capacity_type.as_str());
+        if g.managed {
+            set("eks.amazonaws.com/nodegroup", &g.name);
+        } else {
+            set("alpha.eksctl.io/nodegroup-name", &g.name);
+        }
+        labels.sort();
+        let price = it.price_per_hour_usd;
+        self.nodes.push(Node {
+            name,
+            group,
+            instance_type: it.name.clone(),
+            capacity_type: g.capacity_type,
+            zone,
+            ami_version: g.ami_version.clone(),
+            launch: self.now,
+            ready: None,
+            terminated: None,
+            termination_reason: None,
+            state: NodeState::Launching,
+            allocatable: alloc,
+            requested,
+            price_per_hour: price,
+            labels,
+            taints: g.taints.clone(),
+            unschedulable: false,
+            images: Default::default(),
+        });
+        self.nodes_launching += 1;
+        self.cost_meter.change(self.now.0, price);
+        let delay = self
+            .sc
+            .latency
+            .node_launch
+            .sample(&mut self.rng.node_launch);
+        self.queue
+            .push(self.now + delay, Event::NodeReady { node: id });
+    }
+
+    /// Reads the next pod of source `s` and queues its arrival if it is inside the horizon.
+    fn pull_next(&mut self, s: usize) -> Result<(), RunError> {
+        match self.sources[s].next_pod()? {
+            Some(spec) if spec.submit <= self.horizon => {
+                let at = spec.submit.max(self.now);
+                self.next_specs[s] = Some(spec);
+                self.queue.push(at, Event::Arrival { source: s as u32 });
+            }
+            _ => self.next_specs[s] = None,
+        }
+        Ok(())
+    }
+
+    fn run_loop(&mut self) -> Result<(), RunError> {
+        while let Some(t) = self.queue.peek_time() {
+            if t > self.horizon {
+                break;
+            }
+            let Some((t, ev)) = self.queue.pop() else {
+                break;
+            };
+            debug_assert!(t >= self.now, "time went backwards");
+            self.now = t;
+            self.events += 1;
+            match ev {
+                Event::Arrival { source } => self.on_arrival(source as usize)?,
+                Event::NodeReady { node } => self.on_node_ready(node),
+                Event::FargateVmReady { pod } => self.on_fargate_vm_ready(pod),
+                Event::PodRunning { pod } => self.on_pod_running(pod),
+                Event::PodFinished { pod } => self.on_pod_finished(pod)?,
+                Event::Sample => self.on_sample()?,
+            }
+        }
+        Ok(())
+    }
+
+    fn on_arrival(&mut self, source: usize) -> Result<(), RunError> {
+        if let Some(spec) = self.next_specs[source].take() {
+            self.admit(spec)?;
+        }
+        self.pull_next(source)
+    }
+
+    /// The API server receives a pod: the Fargate webhook decides where it goes.
+    fn admit(&mut self, spec: PodSpec) -> Result<(), RunError> {
+        self.counts.submitted += 1;
+        let seq = self.arrivals;
+        self.arrivals += 1;
+        let profile = match_profile(
+            &self.sc.cluster.fargate_profiles,
+            &spec.namespace,
+            &spec.labels,
+        );
+        let mut pod = Pod::new(spec, seq);
+        match profile {
+            Some(p) => {
+                pod.capacity = Some(CapacityKind::Fargate);
+                let traits = FargatePodTraits {
+                    gpus: pod.spec.requests.gpus,
+                    daemonset: false,
+                    privileged: pod.spec.privileged,
+                    host_network: pod.spec.host_network,
+                    host_port: false,
+                };
+                let size = unsupported_reason(&traits).map(Err).unwrap_or_else(|| {
+                    size_pod(&ContainerRequests {
+                        cpu_m: pod.spec.requests.cpu_m,
+                        memory_mib: pod.spec.requests.memory_mib,
+                        ephemeral_mib: pod.spec.ephemeral_mib,
+                    })
+                    .map_err(|e| e.to_string())
+                });
+                match size {
+                    Err(reason) => {
+                        pod.phase = PodPhase::Rejected;
+                        pod.reason = Some(reason);
+                        self.counts.rejected += 1;
+                        self.write_pod(&pod)?;
+                    }
+                    Ok(size) => {
+                        let zones = &self.sc.cluster.zones;
+                        let zone = self.rng.fargate.random_range(0..zones.len().max(1));
+                        let rate = billing::fargate::rate_per_hour(&size, &self.sc.fargate);
+                        pod.fargate = Some(FargatePlacement {
+                            profile: p,
+                            size,
+                            zone,
+                            rate_per_hour: rate,
+                        });
+                        let key = self.pods.insert(pod);
+                        self.n_pending += 1;
+                        if self.fargate_active < self.sc.fargate.max_concurrent_pods {
+                            self.start_fargate(key);
+                        } else {
+                            self.fargate_waiting.push_back(key);
+                        }
+                    }
+                }
+            }
+            None => {
+                pod.capacity = Some(CapacityKind::Ec2);
+                let waiting_class = self.pool.has_waiting_class(&pod.spec);
+                let key = self.pods.insert(pod);
+                self.n_pending += 1;
+                let node = if waiting_class {
+                    None
+                } else {
+                    let p = &self.pods.get(key).expect("just inserted").spec;
+                    select_node(p, &self.nodes, &self.ready_nodes, &mut self.rng.scheduler)
+                };
+                match node {
+                    Some(n) => self.bind(key, n),
+                    None => {
+                        let p = self.pods.get(key).expect("just inserted");
+                        self.pool.push(&p.spec, key, seq);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The fargate-scheduler takes a pod: a micro-VM is created for it.
+    fn start_fargate(&mut self, key: PodKey) {
+        self.fargate_active += 1;
+        self.fargate_pods_started += 1;
+        let now = self.now;
+        let Some(pod) = self.pods.get_mut(key) else {
+            return;
+        };
+        pod.phase = PodPhase::Starting;
+        pod.scheduled = Some(now);
+        self.n_pending -= 1;
+        self.pending.record(now.since(pod.spec.submit).0);
+        let delay = self
+            .sc
+            .latency
+            .fargate_provision
+            .sample(&mut self.rng.fargate);
+        self.queue
+            .push(now + delay, Event::FargateVmReady { pod: key });
+    }
+
+    fn on_fargate_vm_ready(&mut self, key: PodKey) {
+        let now = self.now;
+        let Some(pod) = self.pods.get_mut(key) else {
+            return;
+        };
+        pod.pull_start = Some(now);
+        let rate = pod.fargate.as_ref().map(|f| f.rate_per_hour).unwrap_or(0.0);
+        self.cost_meter.change(now.0, rate);
+        let pull = self
+            .sc
+            .latency
+            .image_pull_fargate
+            .sample(&mut self.rng.image_pull);
+        let start = self
+            .sc
+            .latency
+            .container_start
+            .sample(&mut self.rng.container_start);
+        self.queue
+            .push(now + pull + start, Event::PodRunning { pod: key });
+    }
+
+    /// Binds an EC2 pod to a Ready node; the kubelet pulls the image unless the node has it.
+    fn bind(&mut self, key: PodKey, node_id: NodeId) {
+        let now = self.now;
+        let Some(pod) = self.pods.get_mut(key) else {
+            return;
+        };
+        let node = &mut self.nodes[node_id.0 as usize];
+        node.requested += pod.spec.requests;
+        self.ready_req += pod.spec.requests;
+        pod.node = Some(node_id);
+        pod.phase = PodPhase::Starting;
+        pod.scheduled = Some(now);
+        pod.pull_start = Some(now);
+        self.n_pending -= 1;
+        self.pending.record(now.since(pod.spec.submit).0);
+        let image_ready = match node.images.get(&pod.spec.image) {
+            Some(&t) => t.max(now),
+            None => {
+                let t = now
+                    + self
+                        .sc
+                        .latency
+                        .image_pull_ec2
+                        .sample(&mut self.rng.image_pull);
+                node.images.insert(pod.spec.image.clone(), t);
+                t
+            }
+        };
+        let start = self
+            .sc
+            .latency
+            .container_start
+            .sample(&mut self.rng.container_start);
+        self.queue
+            .push(image_ready + start, Event::PodRunning { pod: key });
+        self.update_util();
+    }
+
+    fn on_pod_running(&mut self, key: PodKey) {
+        let now = self.now;
+        let Some(pod) = self.pods.get_mut(key) else {
+            return;
+        };
+        pod.phase = PodPhase::Running;
+        pod.running = Some(now);
+        self.n_running += 1;
+        self.startup.record(now.since(pod.spec.submit).0);
+        if let Some(d) = pod.spec.duration {
+            self.queue.push(now + d, Event::PodFinished { pod: key });
+        }
+    }
+
+    fn on_pod_finished(&mut self, key: PodKey) -> Result<(), RunError> {
+        let now = self.now;
+        let Some(mut pod) = self.pods.remove(key) else {
+            return Ok(());
+        };
+        pod.phase = PodPhase::Succeeded;
+        pod.finished = Some(now);
+        self.n_running -= 1;
+        self.counts.succeeded += 1;
+        self.write_pod(&pod)?;
+        if let Some(f) = &pod.fargate {
+            self.cost_meter.change(now.0, -f.rate_per_hour);
+            self.fargate_active -= 1;
+            if let Some(next) = self.fargate_waiting.pop_front() {
+                self.start_fargate(next);
+            }
+        }
+        if let Some(n) = pod.node {
+            let node = &mut self.nodes[n.0 as usize];
+            node.requested -= pod.spec.requests;
+            self.ready_req -= pod.spec.requests;
+            self.update_util();
+            self.retry_pending_on(n);
+        }
+        Ok(())
+    }
+
+    fn on_node_ready(&mut self, id: NodeId) {
+        let node = &mut self.nodes[id.0 as usize];
+        if node.state != NodeState::Launching {
+            return;
+        }
+        node.state = NodeState::Ready;
+        node.ready = Some(self.now);
+        self.ready_alloc += node.allocatable;
+        self.ready_req += node.requested;
+        self.nodes_launching -= 1;
+        let pos = self.ready_nodes.partition_point(|&n| n < id);
+        self.ready_nodes.insert(pos, id);
+        self.peak_ready = self.peak_ready.max(self.ready_nodes.len() as u64);
+        self.update_util();
+        self.retry_pending_on(id);
+    }
+
+    /// Node `id` gained room: offer it to the waiting pods, best first.
+    fn retry_pending_on(&mut self, id: NodeId) {
+        if self.pool.is_empty() {
+            return;
+        }
+        let mut placed = Vec::new();
+        {
+            let pods = &self.pods;
+            let node = &mut self.nodes[id.0 as usize];
+            self.pool.retry(|key| {
+                let Some(p) = pods.get(key) else { return true };
+                if crate::scheduler::filter(&p.spec, node).is_ok() {
+                    // Reserve now so later candidates see the node's reduced room.
+                    node.requested += p.spec.requests;
+                    placed.push(key);
+                    true
+                } else {
+                    false
+                }
+            });
+        }
+        for key in placed {
+            if let Some(p) = self.pods.get(key) {
+                let r = p.spec.requests;
+                self.nodes[id.0 as usize].requested -= r;
+            }
+            self.bind(key, id);
+        }
+    }
+
+    fn update_util(&mut self) {
+        let t = self.now.0;
+        self.cpu_req_area.set(t, self.ready_req.cpu_m);
+        self.cpu_alloc_area.set(t, self.ready_alloc.cpu_m);
+        self.mem_req_area.set(t, self.ready_req.memory_mib);
+        self.mem_alloc_area.set(t, self.ready_alloc.memory_mib);
+    }
+
+    fn on_sample(&mut self) -> Result<(), RunError> {
+        self.cost_meter.advance(self.now.0);
+        let row = [
+            fmt_secs(self.now.0),
+            self.nodes_launching.to_string(),
+            self.ready_nodes.len().to_string(),
+            self.n_pending.to_string(),
+            self.n_running.to_string(),
+            self.fargate_active.to_string(),
+            self.ready_req.cpu_m.to_string(),
+            self.ready_alloc.cpu_m.to_string(),
+            self.ready_req.memory_mib.to_string(),
+            self.ready_alloc.memory_mib.to_string(),
+            fmt_usd(self.cost_meter.accrued),
+            "1".to_string(),
+        ];
+        self.out.timeline.row(&row)?;
+        let next = self.now + self.sc.sample_interval;
+        if next <= self.horizon {
+            self.queue.push(next, Event::Sample);
+        } else if self.now < self.horizon {
+            self.queue.push(self.horizon, Event::Sample);
+        }
+        Ok(())
+    }
+
+    /// Writes a pod's row; Fargate billing is settled here.
+    fn write_pod(&mut self, pod: &Pod) -> Result<(), RunError> {
+        let (mut billed_s, mut micros) = (String::new(), 0u64);
+        let (mut vcpu, mut gb, mut profile, mut zone, mut node, mut group) = (
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+        );
+        if let Some(f) = &pod.fargate {
+            let size = &f.size;
+            if pod.phase != PodPhase::Rejected && pod.phase != PodPhase::Pending {
+                vcpu = format!("{}", size.vcpu());
+                gb = format!("{}", size.memory_gb());
+                zone = self.sc.cluster.zones[f.zone].clone();
+                node = format!("fargate-{}", pod.spec.name);
+                if let Some(ps) = pod.pull_start {
+                    let ended = pod.finished.is_some();
+                    let end = pod.finished.unwrap_or(self.horizon);
+                    let (ms, c) = billing::fargate::pod_cost(f.rate_per_hour, ps.0, end.0, ended);
+                    billed_s = fmt_secs(ms);
+                    micros = usd_micros(c);
+                    let hours = ms as f64 / billing::MS_PER_HOUR;
+                    self.fargate_vcpu_hours += size.vcpu() * hours;
+                    self.fargate_gb_hours += size.memory_gb() * hours;
+                } else {
+                    billed_s = fmt_secs(0);
+                }
+            }
+            profile = self.sc.cluster.fargate_profiles[f.profile].name.clone();
+        }
+        if let Some(n) = pod.node {
+            let n = &self.nodes[n.0 as usize];
+            node = n.name.clone();
+            group = self.sc.cluster.node_groups[n.group].name.clone();
+            zone = self.sc.cluster.zones[n.zone].clone();
+        }
+        self.fargate_micros += micros;
+        let capacity = match (pod.capacity, pod.phase) {
+            (_, PodPhase::Pending | PodPhase::Rejected) => "none",
+            (Some(CapacityKind::Fargate), _) => "fargate",
+            (Some(CapacityKind::Ec2), _) => "ec2",
+            (None, _) => "none",
+        };
+        let s = &pod.spec;
+        let row = [
+            s.name.as_str(),
+            &s.namespace,
+            &s.group,
+            &fmt_secs(s.submit.0),
+            &opt_secs(pod.scheduled),
+            &opt_secs(pod.pull_start),
+            &opt_secs(pod.running),
+            &opt_secs(pod.finished),
+            pod.outcome(),
+            capacity,
+            &node,
+            &group,
+            &profile,
+            &zone,
+            &s.requests.cpu_m.to_string(),
+            &s.requests.memory_mib.to_string(),
+            &vcpu,
+            &gb,
+            &billed_s,
+            &fmt_micros(micros),
+            pod.reason.as_deref().unwrap_or(""),
+        ];
+        self.out.pods.row(row)?;
+        Ok(())
+    }
+
+    /// Settles everything alive at the horizon and writes nodes.csv and the summary.
+    fn finish(mut self, dir: &Path) -> Result<(Summary, CsvOut, CsvOut), RunError> {
+        let h = self.horizon;
+        self.now = h;
+        self.cost_meter.advance(h.0);
+        self.update_util();
+        // Pods still in the cluster, in arrival order.
+        let mut live: Vec<(u64, PodKey)> =
+            self.pods.iter().map(|(k, p)| (p.arrival_seq, k)).collect();
+        live.sort();
+        for (_, key) in live {
+            let Some(mut pod) = self.pods.remove(key) else {
+                continue;
+            };
+            match pod.phase {
+                PodPhase::Pending => {
+                    self.counts.pending += 1;
+                    pod.reason = Some(match pod.capacity {
+                        Some(CapacityKind::Fargate) => format!(
+                            "Fargate concurrent pod quota ({}) reached",
+                            self.sc.fargate.max_concurrent_pods
+                        ),
+                        _ => unschedulable_message(&pod.spec, &self.nodes, &self.ready_nodes),
+                    });
+                }
+                _ => self.counts.running += 1,
+            }
+            self.write_pod(&pod)?;
+        }
+        // Nodes.
+        let mut nodes_out = CsvOut::create(dir, "nodes.csv", &NODE_COLUMNS)?;
+        let mut ec2_micros = 0u64;
+        let mut billed_hours = 0.0;
+        for n in &self.nodes {
+            let ended = n.terminated.is_some();
+            let end = n.terminated.unwrap_or(h);
+            let (ms, c) = billing::ec2::instance_cost(n.price_per_hour, n.launch.0, end.0, ended);
+            let c = usd_micros(c);
+            ec2_micros += c;
+            billed_hours += ms as f64 / billing::MS_PER_HOUR;
+            nodes_out.row([
+                n.name.as_str(),
+                &self.sc.cluster.node_groups[n.group].name,
+                &n.instance_type,
+                n.capacity_type.as_str(),
+                &self.sc.cluster.zones[n.zone],
+                &n.ami_version,
+                &fmt_secs(n.launch.0),
+                &opt_secs(n.ready),
+                &opt_secs(n.terminated),
+                n.termination_reason.as_deref().unwrap_or(""),
+                &fmt_secs(ms),
+                &format!("{}", n.price_per_hour),
+                &fmt_micros(c),
+            ])?;
+        }
+        nodes_out.commit()?;
+        let cp = &self.sc.control_plane;
+        let cp_cost = billing::control_plane::cluster_fee(cp.fee_per_hour, h.0);
+        let share = |num: u128, den: u128| {
+            if den == 0 {
+                None
+            } else {
+                Some(round6(num as f64 / den as f64))
+            }
+        };
+        // Costs in whole micro-dollars, as written in the files, so the summary equals the sums
+        // of the files' columns exactly and the total equals the sum of its parts.
+        let cp_micros = usd_micros(cp_cost);
+        let usd = |m: u64| m as f64 / 1e6;
+        let (ec2, fargate, control_plane) =
+            (usd(ec2_micros), usd(self.fargate_micros), usd(cp_micros));
+        let summary = Summary {
+            scenario: self.sc.name.clone(),
+            seed: self.seed,
+            horizon_s: h.as_secs_f64(),
+            pods: self.counts.clone(),
+            cost_usd: Costs {
+                total: usd(ec2_micros + self.fargate_micros + cp_micros),
+                ec2,
+                fargate,
+                control_plane,
+            },
+            pending_s: self.pending.summary(),
+            startup_s: self.startup.summary(),
+            utilization: Utilization {
+                cpu: share(self.cpu_req_area.area(), self.cpu_alloc_area.area()),
+                memory: share(self.mem_req_area.area(), self.mem_alloc_area.area()),
+            },
+            control_plane: ControlPlaneSummary {
+                api_availability: 1.0,
+                write_availability: 1.0,
+                api_servers: cp.api_servers,
+                etcd_members: cp.etcd_members,
+                api_server_zones: cp
+                    .api_server_zones()
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect(),
+                etcd_zones: cp.etcd_zones().iter().map(|s| s.to_string()).collect(),
+                support_tier: cp.support_tier.as_str().to_string(),
+                fee_per_hour_usd: cp.fee_per_hour,
+            },
+            events: self.events,
+            nodes: NodeCounts {
+                launched: self.nodes.len() as u64,
+                peak_ready: self.peak_ready,
+                billed_hours: round6(billed_hours),
+            },
+            fargate: FargateSummary {
+                pods: self.fargate_pods_started,
+                vcpu_hours: round6(self.fargate_vcpu_hours),
+                gb_hours: round6(self.fargate_gb_hours),
+            },
+            notices: self.sc.ignored_fields.clone(),
+        };
+        let _ = SimDuration::ZERO;
+        Ok((summary, self.out.pods, self.out.timeline))
+    }
+}
+
+/// Dollars to whole micro-dollars (costs are never negative).
+fn usd_micros(v: f64) -> u64 {
+    (v * 1e6).round().max(0.0) as u64
+}
+
+/// Micro-dollars as a dollar amount with 6 decimals, exactly.
+fn fmt_micros(m: u64) -> String {
+    format!("{}.{:06}", m / 1_000_000, m % 1_000_000)
+}
+
+/// Rounds to 6 decimals (micro-dollars, or parts per million for shares).
+fn round6(v: f64) -> f64 {
+    (v * 1e6).round() / 1e6
+}

@@ -1,0 +1,38 @@
+//! The one event enum. Every kind of thing that can happen at an instant is a variant; the loop's
+//! match over it is exhaustive, so a new kind of event cannot be silently ignored. Variants are
+//! small and `Copy`: handles, not data.
+
+use crate::cluster::node::NodeId;
+use crate::cluster::pod::PodKey;
+
+/// Something that happens at one instant of virtual time.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// The next pod of workload source `source` reaches the API server.
+    Arrival {
+        /// Index of the source in the scenario's workload list.
+        source: u32,
+    },
+    /// An EC2 node's kubelet reports Ready.
+    NodeReady {
+        /// The node.
+        node: NodeId,
+    },
+    /// A Fargate pod's micro-VM is up and registered; its image pull starts.
+    FargateVmReady {
+        /// The pod.
+        pod: PodKey,
+    },
+    /// A pod's containers start.
+    PodRunning {
+        /// The pod.
+        pod: PodKey,
+    },
+    /// A pod's containers exit.
+    PodFinished {
+        /// The pod.
+        pod: PodKey,
+    },
+    /// Write one timeline row.
+    Sample,
+}

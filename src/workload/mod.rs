@@ -1,0 +1,166 @@
+//! Where pods come from. Every source yields pods in submit-time order, one at a time, so a
+//! multi-million-pod trace is never held in memory; the engine keeps exactly one upcoming pod per
+//! source in its event queue.
+
+pub mod deployment;
+pub mod generator;
+pub mod trace;
+
+use std::path::PathBuf;
+
+use thiserror::Error;
+
+use crate::cluster::resources::Resources;
+use crate::cluster::taints::Toleration;
+use crate::sim::time::{SimDuration, SimTime};
+
+pub use deployment::{DeploymentSource, DeploymentSpec};
+pub use generator::{Arrivals, GeneratorSource, GeneratorSpec, RequestChoice};
+pub use trace::{TraceSource, TraceSpec};
+
+/// One pod as the workload describes it, before the cluster has touched it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PodSpec {
+    /// When the pod is created (reaches the API server).
+    pub submit: SimTime,
+    /// Pod name, unique within its source.
+    pub name: String,
+    /// Kubernetes namespace; drives Fargate profile matching.
+    pub namespace: String,
+    /// Job, deployment or generator the pod belongs to, for reports.
+    pub group: String,
+    /// Pod labels, sorted by key.
+    pub labels: Vec<(String, String)>,
+    /// Effective requests (cpu, memory, GPUs; one pod slot).
+    pub requests: Resources,
+    /// Ephemeral storage request in MiB (0 = none).
+    pub ephemeral_mib: u64,
+    /// How long the containers run once started; `None` = past the horizon.
+    pub duration: Option<SimDuration>,
+    /// Pod priority (higher is scheduled first).
+    pub priority: i32,
+    /// Container image; EC2 nodes cache it after the first pull.
+    pub image: String,
+    /// `nodeSelector` labels the node must carry.
+    pub node_selector: Vec<(String, String)>,
+    /// Tolerations for node taints.
+    pub tolerations: Vec<Toleration>,
+    /// A privileged container (not supported on Fargate).
+    pub privileged: bool,
+    /// `hostNetwork: true` (not supported on Fargate).
+    pub host_network: bool,
+}
+
+/// The parts of a pod that generators and deployments share.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct PodTemplate {
+    /// Namespace of every pod.
+    pub namespace: String,
+    /// Labels of every pod, sorted by key.
+    pub labels: Vec<(String, String)>,
+    /// Priority of every pod.
+    pub priority: i32,
+    /// Image of every pod.
+    pub image: String,
+    /// Node selector of every pod.
+    pub node_selector: Vec<(String, String)>,
+    /// Tolerations of every pod.
+    pub tolerations: Vec<Toleration>,
+    /// Privileged containers.
+    pub privileged: bool,
+    /// Host networking.
+    pub host_network: bool,
+}
+
+impl PodTemplate {
+    /// A pod from this template with the given identity, requests and lifetime.
+    pub fn instantiate(
+        &self,
+        submit: SimTime,
+        name: String,
+        group: &str,
+        requests: &RequestChoice,
+        duration: Option<SimDuration>,
+    ) -> PodSpec {
+        PodSpec {
+            submit,
+            name,
+            namespace: self.namespace.clone(),
+            group: group.to_string(),
+            labels: self.labels.clone(),
+            requests: Resources::pod(requests.cpu_m, requests.memory_mib, requests.gpus),
+            ephemeral_mib: requests.ephemeral_mib,
+            duration,
+            priority: self.priority,
+            image: self.image.clone(),
+            node_selector: self.node_selector.clone(),
+            tolerations: self.tolerations.clone(),
+            privileged: self.privileged,
+            host_network: self.host_network,
+        }
+    }
+}
+
+/// Why a workload source could not produce its next pod.
+#[derive(Debug, Error)]
+pub enum WorkloadError {
+    /// The trace file could not be opened or read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The trace file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// A row of a trace is malformed.
+    #[error("{path}:{line}: {message}")]
+    Trace {
+        /// The trace file.
+        path: PathBuf,
+        /// 1-based line number in the file.
+        line: u64,
+        /// What is wrong and what was expected.
+        message: String,
+    },
+}
+
+/// A time-ordered stream of pods.
+pub trait PodSource {
+    /// The next pod, `Ok(None)` when the source is exhausted. Submit times never decrease.
+    fn next_pod(&mut self) -> Result<Option<PodSpec>, WorkloadError>;
+}
+
+/// Parses `k=v;k2=v2` into sorted pairs; `None` on a malformed pair.
+pub fn parse_labels(text: &str) -> Option<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    for part in text.split(';') {
+        let part = part.trim();
+        if part.is_empty() {
+            continue;
+        }
+        let (k, v) = part.split_once('=')?;
+        if k.trim().is_empty() {
+            return None;
+        }
+        out.push((k.trim().to_string(), v.trim().to_string()));
+    }
+    out.sort();
+    out.dedup_by(|a, b| a.0 == b.0);
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_parse_sorted() {
+        assert_eq!(
+            parse_labels("b=2;a=1").unwrap(),
+            vec![("a".into(), "1".into()), ("b".into(), "2".into())]
+        );
+        assert_eq!(parse_labels("").unwrap(), vec![]);
+        assert!(parse_labels("novalue").is_none());
+        assert!(parse_labels("=x").is_none());
+    }
+}
