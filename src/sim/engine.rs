@@ -59,7 +59,7 @@ pub const POD_COLUMNS: [&str; 21] = [
     "reason",
 ];
 /// Columns of nodes.csv.
-pub const NODE_COLUMNS: [&str; 13] = [
+pub const NODE_COLUMNS: [&str; 16] = [
     "node",
     "node_group",
     "instance_type",
@@ -73,6 +73,9 @@ pub const NODE_COLUMNS: [&str; 13] = [
     "billed_s",
     "price_per_hour_usd",
     "cost_usd",
+    "cpu_allocatable_m",
+    "memory_allocatable_mib",
+    "max_pods",
 ];
 /// Columns of timeline.csv.
 pub const TIMELINE_COLUMNS: [&str; 12] = [
@@ -861,6 +864,9 @@ impl<'s> Engine<'s> {
                 &fmt_secs(ms),
                 &format!("{}", n.price_per_hour),
                 &fmt_micros(c),
+                &n.allocatable.cpu_m.to_string(),
+                &n.allocatable.memory_mib.to_string(),
+                &n.allocatable.pods.to_string(),
             ])?;
         }
         nodes_out.commit()?;

@@ -1,0 +1,8 @@
+//! Integration tests: one binary, a module per concern.
+
+mod bad_input;
+mod billing;
+mod common;
+mod determinism;
+mod invariants;
+mod scenarios;
