@@ -3,6 +3,7 @@
 //! parses, so a user fixes a scenario in one pass.
 
 pub mod distribution;
+pub mod locate;
 pub mod raw;
 pub mod units;
 pub mod validate;
@@ -157,11 +158,17 @@ pub struct Issue {
     pub path: String,
     /// What is wrong and what is expected.
     pub message: String,
+    /// Line and column (1-based) of the field, or of its nearest enclosing field, in the file.
+    pub at: Option<(usize, usize)>,
 }
 
 impl fmt::Display for Issue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.path, self.message)
+        write!(f, "{}: {}", self.path, self.message)?;
+        if let Some((line, col)) = self.at {
+            write!(f, " (line {line}, column {col})")?;
+        }
+        Ok(())
     }
 }
 
@@ -203,7 +210,16 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
 /// Validates scenario text as if read from `path` (relative files resolve against its folder).
 pub fn load_str(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
     let raw: raw::RawScenario = parse_yaml(text, path)?;
-    validate::validate(raw, path)
+    validate::validate(raw, path).map_err(|e| match e {
+        ScenarioError::Invalid { file, mut issues } if file == path => {
+            let locations = locate::Locations::of(text);
+            for i in &mut issues {
+                i.at = locations.find(&i.path);
+            }
+            ScenarioError::Invalid { file, issues }
+        }
+        other => other,
+    })
 }
 
 /// Reads a file as UTF-8 text with a clear error.

@@ -116,6 +116,7 @@ impl Ctx {
         self.issues.push(Issue {
             path: path.into(),
             message: message.into(),
+            at: None,
         });
     }
 

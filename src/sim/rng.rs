@@ -63,6 +63,6 @@ mod tests {
     fn stream_is_stable_across_releases() {
         // Pinned value: if this changes, every published result changes with it.
         let first = stream(0, "x").next_u64();
-        assert_eq!(first, stream(0, "x").next_u64());
+        assert_eq!(first, 12_946_108_186_081_225_874);
     }
 }
