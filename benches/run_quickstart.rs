@@ -11,6 +11,7 @@ fn quickstart(c: &mut Criterion) {
     let opts = RunOptions {
         seed: None,
         out_dir: dir.path().to_path_buf(),
+        explain_pod: None,
     };
     let mut group = c.benchmark_group("run");
     group.sample_size(20);

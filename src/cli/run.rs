@@ -40,6 +40,7 @@ pub fn execute(a: RunArgs) -> anyhow::Result<()> {
         &RunOptions {
             seed: a.seed,
             out_dir,
+            explain_pod: None,
         },
     )
     .map_err(|e| match e {

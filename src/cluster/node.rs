@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use super::pod::PodKey;
 use super::resources::Resources;
 use super::taints::Taint;
 use crate::sim::time::SimTime;
@@ -81,9 +82,59 @@ pub struct Node {
     pub unschedulable: bool,
     /// Images on the node and when each finished (or will finish) pulling.
     pub images: BTreeMap<String, SimTime>,
+    /// Pods bound to the node (not DaemonSet pods), in bind order.
+    pub pods: Vec<PodKey>,
+    /// Ephemeral storage the kubelet offers, MiB.
+    pub ephemeral_allocatable_mib: u64,
+    /// Ephemeral storage requested, MiB.
+    pub ephemeral_requested_mib: u64,
+    /// CPU requested with kube-scheduler's non-zero default (100m) for pods that request none;
+    /// what scoring sees.
+    pub nonzero_cpu_m: u64,
+    /// Memory requested with the non-zero default (200 MiB) for pods that request none.
+    pub nonzero_memory_mib: u64,
+}
+
+/// CPU kube-scheduler's scoring counts for a pod that requests none (upstream
+/// `DefaultMilliCPURequest`).
+pub const NONZERO_CPU_M: u64 = 100;
+/// Memory scoring counts for a pod that requests none (upstream `DefaultMemoryRequest`).
+pub const NONZERO_MEMORY_MIB: u64 = 200;
+
+fn nonzero(v: u64, default: u64) -> u64 {
+    if v == 0 { default } else { v }
 }
 
 impl Node {
+    /// Accounts a pod's requests on the node (DaemonSet pods included).
+    pub fn add_requests(&mut self, requests: Resources, ephemeral_mib: u64) {
+        self.requested += requests;
+        self.ephemeral_requested_mib += ephemeral_mib;
+        self.nonzero_cpu_m += nonzero(requests.cpu_m, NONZERO_CPU_M);
+        self.nonzero_memory_mib += nonzero(requests.memory_mib, NONZERO_MEMORY_MIB);
+    }
+
+    /// Releases what [`Node::add_requests`] accounted.
+    pub fn remove_requests(&mut self, requests: Resources, ephemeral_mib: u64) {
+        self.requested -= requests;
+        self.ephemeral_requested_mib = self.ephemeral_requested_mib.saturating_sub(ephemeral_mib);
+        self.nonzero_cpu_m = self
+            .nonzero_cpu_m
+            .saturating_sub(nonzero(requests.cpu_m, NONZERO_CPU_M));
+        self.nonzero_memory_mib = self
+            .nonzero_memory_mib
+            .saturating_sub(nonzero(requests.memory_mib, NONZERO_MEMORY_MIB));
+    }
+
+    /// (cpu, memory) requested as scoring sees it: with the non-zero defaults if `nonzero`.
+    pub fn nonzero_requested(&self, nonzero: bool) -> (u64, u64) {
+        if nonzero {
+            (self.nonzero_cpu_m, self.nonzero_memory_mib)
+        } else {
+            (self.requested.cpu_m, self.requested.memory_mib)
+        }
+    }
+
     /// What is left for new pods.
     pub fn free(&self) -> Resources {
         self.allocatable.saturating_sub(&self.requested)

@@ -78,11 +78,26 @@ pub struct Pod {
     pub finished: Option<SimTime>,
     /// Why it is pending or was rejected, in kube-scheduler's words.
     pub reason: Option<String>,
+    /// Failed scheduling cycles so far (drives the backoff).
+    pub attempts: u32,
+    /// Queue timestamp: when the pod was queued, or re-queued after its last failed cycle.
+    pub queued_at: SimTime,
 }
 
 impl Pod {
+    /// The pod's place in the scheduling queue order.
+    pub fn queue_entry(&self, key: PodKey) -> crate::scheduler::queue::QueueEntry {
+        crate::scheduler::queue::QueueEntry {
+            key,
+            priority: self.spec.priority,
+            queued_ms: self.queued_at.0,
+            arrival_seq: self.arrival_seq,
+        }
+    }
+
     /// A freshly submitted pod.
     pub fn new(spec: PodSpec, arrival_seq: u64) -> Pod {
+        let spec_submit = spec.submit;
         Pod {
             spec,
             arrival_seq,
@@ -95,6 +110,8 @@ impl Pod {
             running: None,
             finished: None,
             reason: None,
+            attempts: 0,
+            queued_at: spec_submit,
         }
     }
 
@@ -215,6 +232,7 @@ mod tests {
             tolerations: vec![],
             privileged: false,
             host_network: false,
+            ..Default::default()
         }
     }
 

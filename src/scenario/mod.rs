@@ -5,6 +5,7 @@
 pub mod distribution;
 pub mod locate;
 pub mod raw;
+pub mod scheduler_config;
 pub mod units;
 pub mod validate;
 
@@ -49,6 +50,27 @@ pub struct NodeGroupSpec {
     pub ami_version: String,
     /// Max pods override (eksctl maxPodsPerNode).
     pub max_pods: Option<u32>,
+    /// Root volume size, GiB (eksctl volumeSize, default 80).
+    pub volume_size_gib: u32,
+}
+
+/// eksctl's default root volume size, GiB.
+pub const DEFAULT_VOLUME_SIZE_GIB: u32 = 80;
+/// EKS AMI kubelet kube-reserved ephemeral storage, GiB (amazon-eks-ami bootstrap
+/// `kubeReserved."ephemeral-storage": 1Gi`).
+pub const KUBE_RESERVED_EPHEMERAL_GIB: u64 = 1;
+/// EKS AMI kubelet `evictionHard."nodefs.available"`: 10% of the root volume.
+pub const NODEFS_EVICTION_PERCENT: u64 = 10;
+
+impl NodeGroupSpec {
+    /// Ephemeral storage a node of the group offers pods, MiB: volume − kube-reserved −
+    /// the nodefs eviction threshold.
+    pub fn ephemeral_allocatable_mib(&self) -> u64 {
+        let total = u64::from(self.volume_size_gib) * 1024;
+        total
+            .saturating_sub(KUBE_RESERVED_EPHEMERAL_GIB * 1024)
+            .saturating_sub(total * NODEFS_EVICTION_PERCENT / 100)
+    }
 }
 
 /// The cluster part of a scenario (from the eksctl ClusterConfig).
@@ -145,6 +167,8 @@ pub struct Scenario {
     pub daemon_sets: Vec<DaemonSetSpec>,
     /// Interval between timeline rows.
     pub sample_interval: SimDuration,
+    /// kube-scheduler profile and queue settings.
+    pub scheduler: crate::scheduler::Profile,
     /// Pod sources.
     pub workload: Vec<WorkloadSpec>,
     /// eksctl fields accepted but not modelled (reported once).

@@ -67,6 +67,8 @@ pub struct RawScenario {
     pub pricing: Option<RawPricing>,
     /// Fargate account settings.
     pub fargate: Option<RawFargateSettings>,
+    /// kube-scheduler configuration.
+    pub scheduler: Option<RawScheduler>,
     /// EC2 node settings not in eksctl.
     pub ec2: Option<RawEc2Settings>,
     /// DaemonSets that run on every EC2 node.
@@ -152,6 +154,8 @@ pub struct RawNodeGroup {
     pub ami: Option<String>,
     /// Overrides the ENI-based max pods.
     pub max_pods_per_node: Option<i64>,
+    /// Root volume size in GiB (eksctl default 80): the node's ephemeral storage.
+    pub volume_size: Option<i64>,
     /// Unmodelled fields (volumeSize, iam, ssh, ...).
     #[serde(flatten)]
     pub other: Ignored,
@@ -452,4 +456,82 @@ pub struct RawTrace {
     pub labels: BTreeMap<String, String>,
     /// Shift all arrivals by this much.
     pub offset: Option<String>,
+}
+
+/// `scheduler:` section, with KubeSchedulerConfiguration's field names where they exist.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RawScheduler {
+    /// percentageOfNodesToScore (0 = adaptive).
+    pub percentage_of_nodes_to_score: Option<i64>,
+    /// podInitialBackoffSeconds.
+    pub pod_initial_backoff_seconds: Option<i64>,
+    /// podMaxBackoffSeconds.
+    pub pod_max_backoff_seconds: Option<i64>,
+    /// eksim: time one scheduling cycle takes.
+    pub cycle_latency: Option<String>,
+    /// eksim: time the binding API call takes.
+    pub bind_latency: Option<String>,
+    /// Profiles; eksim uses the first (default-scheduler).
+    pub profiles: Option<Vec<RawSchedulerProfile>>,
+}
+
+/// One KubeSchedulerConfiguration profile.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RawSchedulerProfile {
+    /// schedulerName (only `default-scheduler` is modelled).
+    pub scheduler_name: Option<String>,
+    /// Per-profile percentageOfNodesToScore.
+    pub percentage_of_nodes_to_score: Option<i64>,
+    /// Plugin sets per extension point.
+    pub plugins: Option<RawPlugins>,
+    /// Plugin arguments.
+    #[serde(default)]
+    pub plugin_config: Vec<RawPluginConfig>,
+}
+
+/// `plugins:` of a profile.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RawPlugins {
+    /// Applies to every extension point.
+    pub multi_point: Option<RawPluginSet>,
+    /// Filter plugins.
+    pub filter: Option<RawPluginSet>,
+    /// Score plugins.
+    pub score: Option<RawPluginSet>,
+}
+
+/// `enabled` / `disabled` lists.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RawPluginSet {
+    /// Plugins to enable (with a weight for scores).
+    #[serde(default)]
+    pub enabled: Vec<RawPluginRef>,
+    /// Plugins to disable (`*` = all defaults).
+    #[serde(default)]
+    pub disabled: Vec<RawPluginRef>,
+}
+
+/// A plugin reference.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RawPluginRef {
+    /// Plugin name.
+    pub name: String,
+    /// Score weight.
+    pub weight: Option<i64>,
+}
+
+/// `pluginConfig:` entry.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RawPluginConfig {
+    /// Plugin name.
+    pub name: String,
+    /// Plugin arguments (as in KubeSchedulerConfiguration).
+    #[serde(default)]
+    pub args: serde_json::Value,
 }

@@ -24,7 +24,7 @@ use crate::cluster::taints::{Taint, TaintEffect, Toleration, TolerationOperator}
 use crate::sim::time::{SimDuration, SimTime};
 use crate::suggest::did_you_mean;
 use crate::workload::{
-    Arrivals, DeploymentSpec, GeneratorSpec, PodTemplate, RequestChoice, TraceSpec,
+    Arrivals, DeploymentSpec, GeneratorSpec, OwnerKind, PodTemplate, RequestChoice, TraceSpec,
 };
 
 /// Fargate price, $ per vCPU-hour, us-east-1 Linux/x86 (EKS_FACTS "Fargate for EKS").
@@ -387,6 +387,17 @@ pub fn validate(raw: RawScenario, path: &Path) -> Result<Scenario, ScenarioError
     }
 
     let workload = validate_workload(&mut cx, &raw.workload);
+    let scheduler = {
+        let mut issues = Vec::new();
+        let p = super::scheduler_config::profile(
+            &raw.scheduler.clone().unwrap_or_default(),
+            &mut |path, msg| issues.push((path, msg)),
+        );
+        for (path, msg) in issues {
+            cx.err(path, msg);
+        }
+        p
+    };
 
     if !cx.issues.is_empty() {
         return Err(ScenarioError::Invalid {
@@ -407,6 +418,7 @@ pub fn validate(raw: RawScenario, path: &Path) -> Result<Scenario, ScenarioError
         vm_memory_overhead,
         daemon_sets,
         sample_interval,
+        scheduler,
         workload,
         ignored_fields: cx.ignored,
     })
@@ -723,6 +735,17 @@ fn validate_node_group(
         },
         ami_version,
         max_pods,
+        volume_size_gib: match g.volume_size {
+            None => super::DEFAULT_VOLUME_SIZE_GIB,
+            Some(v) if (1..=16_384).contains(&v) => v as u32,
+            Some(v) => {
+                cx.err(
+                    format!("{p}.volumeSize"),
+                    format!("must be between 1 and 16384 GiB, got {v}"),
+                );
+                super::DEFAULT_VOLUME_SIZE_GIB
+            }
+        },
     })
 }
 
@@ -933,6 +956,7 @@ struct TemplateFields<'a> {
     tolerations: &'a [RawToleration],
     privileged: Option<bool>,
     host_network: Option<bool>,
+    owner: OwnerKind,
 }
 
 fn template(cx: &mut Ctx, p: &str, name: &str, f: TemplateFields) -> PodTemplate {
@@ -945,6 +969,8 @@ fn template(cx: &mut Ctx, p: &str, name: &str, f: TemplateFields) -> PodTemplate
         tolerations: tolerations(cx, &format!("{p}.tolerations"), f.tolerations),
         privileged: f.privileged.unwrap_or(false),
         host_network: f.host_network.unwrap_or(false),
+        constraints: Default::default(),
+        owner: f.owner,
     }
 }
 
@@ -1011,6 +1037,7 @@ fn validate_workload(cx: &mut Ctx, items: &[RawWorkload]) -> Vec<WorkloadSpec> {
                         tolerations: &d.tolerations,
                         privileged: d.privileged,
                         host_network: d.host_network,
+                        owner: OwnerKind::ReplicaSet,
                     },
                 );
                 out.push(WorkloadSpec::Deployment(DeploymentSpec {
@@ -1145,6 +1172,7 @@ fn validate_workload(cx: &mut Ctx, items: &[RawWorkload]) -> Vec<WorkloadSpec> {
                         tolerations: &g.tolerations,
                         privileged: g.privileged,
                         host_network: g.host_network,
+                        owner: OwnerKind::Job,
                     },
                 );
                 out.push(WorkloadSpec::Generator(GeneratorSpec {

@@ -1,18 +1,29 @@
-//! The default scheduler for pods that no Fargate profile takes: filter the Ready nodes, score
-//! the feasible ones, bind to the best, break ties with the seeded RNG (kube-scheduler picks at
-//! random among equally best nodes). This is the first cut of kube-scheduler's default profile;
-//! the plugins live one per file in [`plugins`] and the pending-pod pool in [`queue`].
+//! The default scheduler for pods that no Fargate profile takes, modelled on kube-scheduler's
+//! default profile: PreFilter → Filter (over a rotating sample of nodes, as
+//! `percentageOfNodesToScore` asks) → PreScore → Score → NormalizeScore → weighted sum → select
+//! the best node, ties broken at random with the run's seeded stream. Plugins live one per file in
+//! [`plugins`]; the scheduling queue in [`queue`]; pod counts per topology domain in
+//! [`topology`]; the profile (which plugins, weights, strategies) in [`profile`].
 
 pub mod plugins;
+pub mod profile;
 pub mod queue;
+pub mod topology;
 
 use std::collections::BTreeMap;
 
 use rand::RngExt;
 
 use crate::cluster::node::{Node, NodeId};
+use crate::cluster::pod::PodTable;
 use crate::sim::rng::SimRng;
 use crate::workload::PodSpec;
+use plugins::{
+    balanced_allocation, inter_pod_affinity, node_affinity, node_resources_fit, node_unschedulable,
+    pod_topology_spread, taint_toleration,
+};
+pub use profile::Profile;
+use topology::TopologyIndex;
 
 /// Which resources a node is short of.
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
@@ -25,12 +36,14 @@ pub struct Insufficient {
     pub memory: bool,
     /// Not enough GPUs.
     pub gpu: bool,
+    /// Not enough ephemeral storage.
+    pub ephemeral: bool,
 }
 
 impl Insufficient {
     /// True if any resource is short.
     pub fn any(&self) -> bool {
-        self.pods || self.cpu || self.memory || self.gpu
+        self.pods || self.cpu || self.memory || self.gpu || self.ephemeral
     }
 }
 
@@ -42,112 +55,587 @@ pub enum FilterFailure {
     Unschedulable,
     /// Requests do not fit.
     Insufficient(Insufficient),
-    /// nodeSelector does not match.
+    /// nodeSelector or required node affinity does not match.
     NodeAffinity,
     /// The node has a hard taint the pod does not tolerate (index into the node's taints).
     UntoleratedTaint {
         /// Which taint.
         index: usize,
     },
+    /// A DoNotSchedule spread constraint would be broken.
+    Spread,
+    /// The node lacks a spread constraint's topology key.
+    SpreadMissingLabel,
+    /// Required pod affinity not satisfied.
+    PodAffinity,
+    /// Required pod anti-affinity not satisfied.
+    PodAntiAffinity,
+    /// A running pod's required anti-affinity excludes the pod.
+    ExistingAntiAffinity,
 }
 
-/// Runs every filter of the default profile, in upstream order.
-pub fn filter(pod: &PodSpec, node: &Node) -> Result<(), FilterFailure> {
-    plugins::node_unschedulable::filter(pod, node)?;
-    plugins::node_affinity::filter(pod, node)?;
-    plugins::taint_toleration::filter(pod, node)?;
-    plugins::node_resources_fit::filter(pod, node)
-}
+impl FilterFailure {
+    /// The plugin that reported the failure.
+    pub fn plugin(&self) -> &'static str {
+        match self {
+            FilterFailure::Unschedulable => "NodeUnschedulable",
+            FilterFailure::Insufficient(_) => "NodeResourcesFit",
+            FilterFailure::NodeAffinity => "NodeAffinity",
+            FilterFailure::UntoleratedTaint { .. } => "TaintToleration",
+            FilterFailure::Spread | FilterFailure::SpreadMissingLabel => "PodTopologySpread",
+            FilterFailure::PodAffinity
+            | FilterFailure::PodAntiAffinity
+            | FilterFailure::ExistingAntiAffinity => "InterPodAffinity",
+        }
+    }
 
-/// Adds the kube-scheduler reason strings for one failure to a reason count.
-fn count_reasons(f: FilterFailure, node: &Node, reasons: &mut BTreeMap<String, u32>) {
-    let mut add = |s: String| *reasons.entry(s).or_insert(0) += 1;
-    match f {
-        FilterFailure::Unschedulable => add("node(s) were unschedulable".into()),
-        FilterFailure::NodeAffinity => {
-            add("node(s) didn't match Pod's node affinity/selector".into())
-        }
-        FilterFailure::UntoleratedTaint { index } => {
-            let t = &node.taints[index];
-            add(format!(
-                "node(s) had untolerated taint {{{}: {}}}",
-                t.key, t.value
-            ));
-        }
-        FilterFailure::Insufficient(i) => {
-            if i.pods {
-                add("Too many pods".into());
+    /// True when only another pod's arrival or departure can change the verdict (topology and
+    /// affinity), not capacity freeing up on the node.
+    pub fn depends_on_other_pods(&self) -> bool {
+        matches!(
+            self,
+            FilterFailure::Spread
+                | FilterFailure::PodAffinity
+                | FilterFailure::PodAntiAffinity
+                | FilterFailure::ExistingAntiAffinity
+        )
+    }
+
+    /// kube-scheduler's reason strings for this failure on `node`.
+    pub fn reasons(&self, node: &Node) -> Vec<String> {
+        match *self {
+            FilterFailure::Unschedulable => vec!["node(s) were unschedulable".into()],
+            FilterFailure::NodeAffinity => {
+                vec!["node(s) didn't match Pod's node affinity/selector".into()]
             }
-            if i.cpu {
-                add("Insufficient cpu".into());
+            FilterFailure::UntoleratedTaint { index } => {
+                let t = &node.taints[index];
+                vec![format!(
+                    "node(s) had untolerated taint {{{}: {}}}",
+                    t.key, t.value
+                )]
             }
-            if i.memory {
-                add("Insufficient memory".into());
+            FilterFailure::Spread => {
+                vec!["node(s) didn't match pod topology spread constraints".into()]
             }
-            if i.gpu {
-                add("Insufficient nvidia.com/gpu".into());
+            FilterFailure::SpreadMissingLabel => {
+                vec![
+                    "node(s) didn't match pod topology spread constraints (missing required label)"
+                        .into(),
+                ]
+            }
+            FilterFailure::PodAffinity => vec!["node(s) didn't match pod affinity rules".into()],
+            FilterFailure::PodAntiAffinity => {
+                vec!["node(s) didn't match pod anti-affinity rules".into()]
+            }
+            FilterFailure::ExistingAntiAffinity => {
+                vec!["node(s) didn't satisfy existing pods anti-affinity rules".into()]
+            }
+            FilterFailure::Insufficient(i) => {
+                let mut v = Vec::new();
+                if i.pods {
+                    v.push("Too many pods".into());
+                }
+                if i.cpu {
+                    v.push("Insufficient cpu".into());
+                }
+                if i.memory {
+                    v.push("Insufficient memory".into());
+                }
+                if i.ephemeral {
+                    v.push("Insufficient ephemeral-storage".into());
+                }
+                if i.gpu {
+                    v.push("Insufficient nvidia.com/gpu".into());
+                }
+                v
             }
         }
     }
 }
 
-/// Why a pod could not be placed, worded as kube-scheduler's FailedScheduling event:
-/// `0/12 nodes are available: 4 Insufficient cpu, 8 node(s) had untolerated taint {k: v}.`
-pub fn unschedulable_message(pod: &PodSpec, nodes: &[Node], candidates: &[NodeId]) -> String {
-    let mut reasons = BTreeMap::new();
-    for id in candidates {
-        let node = &nodes[id.0 as usize];
-        if let Err(f) = filter(pod, node) {
-            count_reasons(f, node, &mut reasons);
-        }
-    }
-    if reasons.is_empty() {
-        return format!("0/{} nodes are available.", candidates.len());
-    }
-    let parts: Vec<String> = reasons.iter().map(|(r, n)| format!("{n} {r}")).collect();
-    format!(
-        "0/{} nodes are available: {}.",
-        candidates.len(),
-        parts.join(", ")
-    )
+/// Per-cycle plugin state (PreFilter and PreScore results).
+#[derive(Default)]
+pub struct CycleState {
+    spread_filter: Option<pod_topology_spread::FilterState>,
+    affinity_filter: Option<inter_pod_affinity::FilterState>,
 }
 
-/// Scores a feasible node with the default profile's score plugins (NodeResourcesFit
-/// LeastAllocated, weight 1).
-pub fn score(pod: &PodSpec, node: &Node) -> u64 {
-    plugins::node_resources_fit::score_least_allocated(pod, node)
+/// What the scheduler sees of the cluster.
+pub struct ClusterView<'a> {
+    /// Every node by id.
+    pub nodes: &'a [Node],
+    /// Schedulable (Ready) nodes in kube-scheduler's node-tree order (zones interleaved).
+    pub order: &'a [NodeId],
+    /// The pods, to look up those bound to nodes.
+    pub pods: &'a PodTable,
 }
 
-/// Picks the best feasible node among `candidates` (in id order), or `None` if none fits.
-/// Ties are broken uniformly at random with reservoir sampling, as kube-scheduler's
-/// `selectHost` does.
-pub fn select_node(
+/// Runs the filters of the profile on one node, in upstream order.
+pub fn filter_node(
+    profile: &Profile,
+    state: &CycleState,
     pod: &PodSpec,
-    nodes: &[Node],
-    candidates: &[NodeId],
-    rng: &mut SimRng,
-) -> Option<NodeId> {
-    let mut best: Option<(u64, NodeId)> = None;
-    let mut ties = 0u32;
-    for &id in candidates {
-        let node = &nodes[id.0 as usize];
-        if filter(pod, node).is_err() {
-            continue;
+    node: &Node,
+) -> Result<(), FilterFailure> {
+    let f = &profile.filters;
+    if f.node_unschedulable {
+        node_unschedulable::filter(pod, node)?;
+    }
+    if f.taint_toleration {
+        taint_toleration::filter(pod, node)?;
+    }
+    if f.node_affinity {
+        node_affinity::filter(pod, node)?;
+    }
+    if f.node_resources_fit {
+        node_resources_fit::filter(pod, node)?;
+    }
+    if let Some(s) = &state.spread_filter {
+        pod_topology_spread::filter(s, node)?;
+    }
+    if let Some(s) = &state.affinity_filter {
+        inter_pod_affinity::filter(s, node)?;
+    }
+    Ok(())
+}
+
+/// Upstream `numFeasibleNodesToFind`: all nodes below 100; otherwise the given percentage, or
+/// adaptively `50 − nodes/125` percent (at least 5%), and never fewer than 100 nodes.
+pub fn num_feasible_nodes_to_find(percentage: u32, all_nodes: usize) -> usize {
+    const MIN_FEASIBLE: usize = 100;
+    if all_nodes < MIN_FEASIBLE {
+        return all_nodes;
+    }
+    let mut pct = percentage as i64;
+    if pct == 0 {
+        pct = (50 - all_nodes as i64 / 125).max(5);
+    }
+    let n = all_nodes * pct.min(100) as usize / 100;
+    n.max(MIN_FEASIBLE)
+}
+
+/// One plugin's scores for one node, for `eksim explain`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PluginScore {
+    /// Plugin name.
+    pub plugin: &'static str,
+    /// Raw score.
+    pub raw: i64,
+    /// After normalisation (0–100).
+    pub normalized: i64,
+    /// Normalised × weight.
+    pub weighted: i64,
+}
+
+/// What happened to one node in a cycle, for `eksim explain`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum NodeVerdict {
+    /// Filtered out by a plugin.
+    Filtered {
+        /// The failing plugin.
+        plugin: &'static str,
+        /// kube-scheduler's reasons.
+        reasons: Vec<String>,
+    },
+    /// Feasible, with its scores.
+    Scored {
+        /// Per plugin.
+        scores: Vec<PluginScore>,
+        /// Weighted sum.
+        total: i64,
+    },
+    /// Not looked at: enough feasible nodes were found first (percentageOfNodesToScore).
+    NotEvaluated,
+}
+
+/// A full record of one scheduling cycle.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CycleTrace {
+    /// Per node, in evaluation order.
+    pub nodes: Vec<(NodeId, NodeVerdict)>,
+    /// How many feasible nodes the cycle looked for.
+    pub wanted_feasible: usize,
+    /// The chosen node.
+    pub chosen: Option<NodeId>,
+}
+
+/// Why a cycle found no node: filter failures counted by reason.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Unschedulable {
+    /// Nodes considered.
+    pub nodes: usize,
+    /// Failure counts per reason, ordered as kube-scheduler prints them.
+    pub reasons: BTreeMap<String, u32>,
+    /// True when every failure depends only on other pods (spread, affinity).
+    pub only_pod_dependent: bool,
+}
+
+impl Unschedulable {
+    /// kube-scheduler's FailedScheduling text: `0/12 nodes are available: 4 Insufficient cpu,
+    /// 8 node(s) had untolerated taint {k: v}.` The parts are sorted as plain strings, as
+    /// upstream `FitError.Error` sorts them (so `10 …` comes before `2 …`).
+    pub fn message(&self) -> String {
+        if self.reasons.is_empty() {
+            return format!("0/{} nodes are available.", self.nodes);
         }
-        let s = score(pod, node);
-        match best {
-            Some((bs, _)) if s < bs => {}
-            Some((bs, _)) if s == bs => {
-                ties += 1;
-                if rng.random_range(0..ties + 1) == 0 {
-                    best = Some((s, id));
+        let mut parts: Vec<String> = self
+            .reasons
+            .iter()
+            .map(|(r, n)| format!("{n} {r}"))
+            .collect();
+        parts.sort();
+        format!(
+            "0/{} nodes are available: {}.",
+            self.nodes,
+            parts.join(", ")
+        )
+    }
+}
+
+/// The scheduler: a profile, where the last cycle stopped in the node list, and its random
+/// stream for ties.
+pub struct Scheduler {
+    /// The profile in use.
+    pub profile: Profile,
+    next_start: usize,
+    rng: SimRng,
+}
+
+impl Scheduler {
+    /// A scheduler with a profile and its tie-breaking stream.
+    pub fn new(profile: Profile, rng: SimRng) -> Scheduler {
+        Scheduler {
+            profile,
+            next_start: 0,
+            rng,
+        }
+    }
+
+    /// PreFilter for `pod`: the per-cycle state of the stateful plugins.
+    pub fn pre_filter(
+        &self,
+        pod: &PodSpec,
+        view: &ClusterView,
+        topo: &mut TopologyIndex,
+    ) -> CycleState {
+        let f = &self.profile.filters;
+        CycleState {
+            spread_filter: if f.pod_topology_spread {
+                pod_topology_spread::pre_filter(
+                    pod,
+                    &self.profile.spread_defaulting,
+                    view.nodes,
+                    view.order,
+                    view.pods,
+                    topo,
+                )
+            } else {
+                None
+            },
+            affinity_filter: if f.inter_pod_affinity {
+                inter_pod_affinity::pre_filter(pod, view.nodes, view.order, view.pods, topo)
+            } else {
+                None
+            },
+        }
+    }
+
+    /// Runs one scheduling cycle for `pod`. `trace` collects per-node detail for explain.
+    pub fn schedule(
+        &mut self,
+        pod: &PodSpec,
+        view: &ClusterView,
+        topo: &mut TopologyIndex,
+        mut trace: Option<&mut CycleTrace>,
+    ) -> Result<NodeId, Unschedulable> {
+        let all = view.order.len();
+        let state = self.pre_filter(pod, view, topo);
+        let want = num_feasible_nodes_to_find(self.profile.percentage_of_nodes_to_score, all);
+        if let Some(t) = trace.as_deref_mut() {
+            t.wanted_feasible = want;
+        }
+        let mut feasible: Vec<NodeId> = Vec::new();
+        let mut failures: Vec<(NodeId, FilterFailure)> = Vec::new();
+        let mut processed = 0;
+        let start = if all == 0 { 0 } else { self.next_start % all };
+        for i in 0..all {
+            if feasible.len() >= want {
+                break;
+            }
+            let id = view.order[(start + i) % all];
+            processed += 1;
+            match filter_node(&self.profile, &state, pod, &view.nodes[id.0 as usize]) {
+                Ok(()) => feasible.push(id),
+                Err(f) => failures.push((id, f)),
+            }
+        }
+        if all > 0 {
+            self.next_start = (start + processed) % all;
+        }
+        if let Some(t) = trace.as_deref_mut() {
+            for &(id, f) in &failures {
+                t.nodes.push((
+                    id,
+                    NodeVerdict::Filtered {
+                        plugin: f.plugin(),
+                        reasons: f.reasons(&view.nodes[id.0 as usize]),
+                    },
+                ));
+            }
+            let evaluated: std::collections::BTreeSet<NodeId> = failures
+                .iter()
+                .map(|(id, _)| *id)
+                .chain(feasible.iter().copied())
+                .collect();
+            for &id in view.order {
+                if !evaluated.contains(&id) {
+                    t.nodes.push((id, NodeVerdict::NotEvaluated));
                 }
             }
-            _ => {
-                best = Some((s, id));
-                ties = 0;
+        }
+        if feasible.is_empty() {
+            let mut u = Unschedulable {
+                nodes: all,
+                only_pod_dependent: !failures.is_empty(),
+                ..Default::default()
+            };
+            for (id, f) in &failures {
+                u.only_pod_dependent &= f.depends_on_other_pods();
+                for r in f.reasons(&view.nodes[id.0 as usize]) {
+                    *u.reasons.entry(r).or_default() += 1;
+                }
+            }
+            return Err(u);
+        }
+        if feasible.len() == 1 && trace.is_none() {
+            return Ok(feasible[0]);
+        }
+        let totals = self.score(pod, view, topo, &feasible, trace.as_deref_mut());
+        let mut best: Option<(i64, NodeId)> = None;
+        let mut ties = 0u32;
+        for (&id, &s) in feasible.iter().zip(totals.iter()) {
+            match best {
+                Some((bs, _)) if s < bs => {}
+                Some((bs, _)) if s == bs => {
+                    ties += 1;
+                    if self.rng.random_range(0..ties + 1) == 0 {
+                        best = Some((s, id));
+                    }
+                }
+                _ => {
+                    best = Some((s, id));
+                    ties = 0;
+                }
             }
         }
+        let chosen = best.map(|(_, id)| id).unwrap_or(feasible[0]);
+        if let Some(t) = trace {
+            t.chosen = Some(chosen);
+        }
+        Ok(chosen)
     }
-    best.map(|(_, id)| id)
+
+    /// Scores the feasible nodes with every enabled score plugin, normalises per plugin and
+    /// returns the weighted totals.
+    fn score(
+        &self,
+        pod: &PodSpec,
+        view: &ClusterView,
+        topo: &mut TopologyIndex,
+        feasible: &[NodeId],
+        trace: Option<&mut CycleTrace>,
+    ) -> Vec<i64> {
+        let p = &self.profile;
+        let w = &p.weights;
+        let n = feasible.len();
+        let node = |id: NodeId| &view.nodes[id.0 as usize];
+        let mut per_plugin: Vec<(&'static str, i64, Vec<i64>, Vec<i64>)> = Vec::new();
+        if w.taint_toleration > 0 {
+            let raw: Vec<i64> = feasible
+                .iter()
+                .map(|&id| taint_toleration::score(pod, node(id)))
+                .collect();
+            let mut norm = raw.clone();
+            taint_toleration::normalize(&mut norm);
+            per_plugin.push(("TaintToleration", w.taint_toleration, raw, norm));
+        }
+        if w.node_affinity > 0 {
+            let raw: Vec<i64> = feasible
+                .iter()
+                .map(|&id| node_affinity::score(pod, node(id)))
+                .collect();
+            let mut norm = raw.clone();
+            node_affinity::normalize(&mut norm);
+            per_plugin.push(("NodeAffinity", w.node_affinity, raw, norm));
+        }
+        if w.pod_topology_spread > 0
+            && let Some(st) = pod_topology_spread::pre_score(
+                pod,
+                &p.spread_defaulting,
+                view.nodes,
+                view.order,
+                feasible,
+                view.pods,
+                topo,
+            )
+        {
+            let mut raw: Vec<Option<i64>> = feasible
+                .iter()
+                .map(|&id| pod_topology_spread::score(&st, node(id), id, topo))
+                .collect();
+            let norm = pod_topology_spread::normalize(&mut raw);
+            per_plugin.push((
+                "PodTopologySpread",
+                w.pod_topology_spread,
+                raw.iter().map(|s| s.unwrap_or(0)).collect(),
+                norm,
+            ));
+        }
+        if w.inter_pod_affinity > 0
+            && let Some(st) = inter_pod_affinity::pre_score(
+                pod,
+                p.hard_pod_affinity_weight,
+                view.nodes,
+                view.order,
+                view.pods,
+                topo,
+            )
+        {
+            let raw: Vec<i64> = feasible
+                .iter()
+                .map(|&id| inter_pod_affinity::score(&st, node(id)))
+                .collect();
+            let mut norm = raw.clone();
+            inter_pod_affinity::normalize(&mut norm);
+            per_plugin.push(("InterPodAffinity", w.inter_pod_affinity, raw, norm));
+        }
+        if w.node_resources_fit > 0 {
+            let raw: Vec<i64> = feasible
+                .iter()
+                .map(|&id| node_resources_fit::score(pod, node(id), &p.fit))
+                .collect();
+            per_plugin.push(("NodeResourcesFit", w.node_resources_fit, raw.clone(), raw));
+        }
+        if w.balanced_allocation > 0 {
+            let raw: Vec<i64> = feasible
+                .iter()
+                .map(|&id| balanced_allocation::score(pod, node(id), &p.balanced_resources))
+                .collect();
+            per_plugin.push((
+                "NodeResourcesBalancedAllocation",
+                w.balanced_allocation,
+                raw.clone(),
+                raw,
+            ));
+        }
+        let mut totals = vec![0i64; n];
+        for (_, weight, _, norm) in &per_plugin {
+            for (t, s) in totals.iter_mut().zip(norm) {
+                *t += s * weight;
+            }
+        }
+        if let Some(t) = trace {
+            for (i, &id) in feasible.iter().enumerate() {
+                let scores = per_plugin
+                    .iter()
+                    .map(|(name, weight, raw, norm)| PluginScore {
+                        plugin: name,
+                        raw: raw[i],
+                        normalized: norm[i],
+                        weighted: norm[i] * weight,
+                    })
+                    .collect();
+                t.nodes.push((
+                    id,
+                    NodeVerdict::Scored {
+                        scores,
+                        total: totals[i],
+                    },
+                ));
+            }
+        }
+        totals
+    }
+
+    /// Filters every node for `pod` without scoring, to say why it cannot be placed (the
+    /// pending reason written at the end of a run).
+    pub fn explain_unschedulable(
+        &self,
+        pod: &PodSpec,
+        view: &ClusterView,
+        topo: &mut TopologyIndex,
+    ) -> Unschedulable {
+        let state = self.pre_filter(pod, view, topo);
+        let mut u = Unschedulable {
+            nodes: view.order.len(),
+            ..Default::default()
+        };
+        for &id in view.order {
+            let node = &view.nodes[id.0 as usize];
+            if let Err(f) = filter_node(&self.profile, &state, pod, node) {
+                for r in f.reasons(node) {
+                    *u.reasons.entry(r).or_default() += 1;
+                }
+            }
+        }
+        u
+    }
+
+    /// True if `pod` passes every filter on `node` right now (for queueing hints).
+    pub fn fits_on(
+        &self,
+        pod: &PodSpec,
+        view: &ClusterView,
+        topo: &mut TopologyIndex,
+        node: &Node,
+    ) -> bool {
+        let state = self.pre_filter(pod, view, topo);
+        filter_node(&self.profile, &state, pod, node).is_ok()
+    }
+}
+
+/// Orders Ready nodes as kube-scheduler's node tree lists them: one node from each zone in turn,
+/// zones in the order they first appeared, nodes in each zone in the order they joined.
+pub fn node_tree_order(nodes: &[Node], ready: &[NodeId]) -> Vec<NodeId> {
+    let mut zones: Vec<(usize, Vec<NodeId>)> = Vec::new();
+    for &id in ready {
+        let z = nodes[id.0 as usize].zone;
+        match zones.iter_mut().find(|(zz, _)| *zz == z) {
+            Some((_, v)) => v.push(id),
+            None => zones.push((z, vec![id])),
+        }
+    }
+    let mut out = Vec::with_capacity(ready.len());
+    let mut i = 0;
+    while out.len() < ready.len() {
+        for (_, v) in &zones {
+            if let Some(&id) = v.get(i) {
+                out.push(id);
+            }
+        }
+        i += 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn feasible_nodes_to_find_follows_upstream() {
+        assert_eq!(num_feasible_nodes_to_find(0, 50), 50);
+        assert_eq!(num_feasible_nodes_to_find(0, 100), 100);
+        // 50 - 1000/125 = 42% of 1000.
+        assert_eq!(num_feasible_nodes_to_find(0, 1000), 420);
+        // 50 - 5000/125 = 10% of 5000.
+        assert_eq!(num_feasible_nodes_to_find(0, 5000), 500);
+        // Floor of 5%: 50 - 6000/125 = 2 → 5% of 6000 = 300.
+        assert_eq!(num_feasible_nodes_to_find(0, 6000), 300);
+        // Never fewer than 100: 42% of 200 = 84 → 100.
+        assert_eq!(num_feasible_nodes_to_find(0, 200), 100);
+        assert_eq!(num_feasible_nodes_to_find(100, 5000), 5000);
+        assert_eq!(num_feasible_nodes_to_find(10, 300), 100);
+    }
 }

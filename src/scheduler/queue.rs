@@ -1,5 +1,9 @@
-//! The pool of pods that failed a scheduling attempt, grouped into equivalence classes (same
-//! requests, nodeSelector, tolerations and priority: pods the filters cannot tell apart).
+//! The scheduling queue: activeQ (priority, then arrival), backoffQ (pods waiting out their
+//! backoff), and two pools of unschedulable pods, as kube-scheduler keeps them.
+//!
+//! Pods that failed only for reasons a node event can change (resources, taints, selectors) wait
+//! in a pool grouped into equivalence classes (same requests, nodeSelector, tolerations, priority,
+//! namespace, labels and constraints: pods the filters cannot tell apart).
 //!
 //! Why classes: when capacity frees up on one node, only that node changed, so only pods that fit
 //! on that node can move. Checking one representative per class instead of every pending pod
@@ -14,7 +18,8 @@ use std::ops::Bound;
 use crate::cluster::pod::PodKey;
 use crate::cluster::resources::Resources;
 use crate::cluster::taints::Toleration;
-use crate::workload::PodSpec;
+use crate::workload::{PodConstraints, PodSpec};
+use std::sync::Arc;
 
 /// What makes two pods interchangeable for the filters.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -23,10 +28,18 @@ pub struct ClassKey {
     pub priority: i32,
     /// Requests.
     pub requests: Resources,
+    /// Ephemeral storage request.
+    pub ephemeral_mib: u64,
     /// nodeSelector.
     pub node_selector: Vec<(String, String)>,
     /// Tolerations.
     pub tolerations: Vec<Toleration>,
+    /// Namespace (other pods' anti-affinity terms select by namespace).
+    pub namespace: String,
+    /// Labels (other pods' anti-affinity terms select by labels).
+    pub labels: Vec<(String, String)>,
+    /// Affinity and spread.
+    pub constraints: Arc<PodConstraints>,
 }
 
 impl ClassKey {
@@ -35,8 +48,12 @@ impl ClassKey {
         ClassKey {
             priority: pod.priority,
             requests: pod.requests,
+            ephemeral_mib: pod.ephemeral_mib,
             node_selector: pod.node_selector.clone(),
             tolerations: pod.tolerations.clone(),
+            namespace: pod.namespace.clone(),
+            labels: pod.labels.clone(),
+            constraints: pod.constraints.clone(),
         }
     }
 }
@@ -79,9 +96,10 @@ impl PendingPool {
             .is_some_and(|&id| !self.members[id as usize].is_empty())
     }
 
-    /// Offers waiting pods, best first, to `try_place` (which binds the pod and returns true, or
-    /// returns false if it does not fit). Call it after one node gained room: a class that does
-    /// not fit is skipped for the rest of the pass, since the node only fills up as pods bind.
+    /// Offers waiting pods, best first, to `try_place` (which takes the pod — reserving its room
+    /// on the node — and returns true, or returns false if it does not fit). Call it after one
+    /// node gained room: a class that does not fit is skipped for the rest of the pass, since the
+    /// node only fills up as pods are taken.
     pub fn retry(&mut self, mut try_place: impl FnMut(PodKey) -> bool) {
         let mut cursor: Option<Head> = None;
         loop {
@@ -158,6 +176,7 @@ mod tests {
             tolerations: vec![],
             privileged: false,
             host_network: false,
+            ..Default::default()
         }
     }
 
@@ -196,5 +215,109 @@ mod tests {
         assert_eq!(offered, vec![3, 0, 1, 2]);
         assert_eq!(pool.len(), 2);
         assert_eq!(pool.pods_in_order(), vec![key(0), key(2)]);
+    }
+}
+
+/// Order of activeQ (upstream PrioritySort): higher priority first, then the earlier queue
+/// timestamp (when the pod was added, or re-added after a failed cycle), then arrival.
+type ActiveKey = (Reverse<i32>, u64, u64, PodKey);
+
+/// activeQ and backoffQ, plus the pool of pods whose failure depends on other pods (topology
+/// spread, inter-pod affinity), which any pod event may resolve.
+#[derive(Debug, Default)]
+pub struct SchedulingQueue {
+    active: BTreeSet<ActiveKey>,
+    backoff: BTreeSet<(u64, ActiveKey)>,
+    /// Unschedulable for reasons only node events change, by class.
+    pub pool: PendingPool,
+    pod_dependent: BTreeMap<ActiveKey, u64>,
+}
+
+/// Where a pod stands in the queue order.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct QueueEntry {
+    /// The pod.
+    pub key: PodKey,
+    /// Its priority.
+    pub priority: i32,
+    /// Queue timestamp, ms.
+    pub queued_ms: u64,
+    /// Arrival order.
+    pub arrival_seq: u64,
+}
+
+impl QueueEntry {
+    fn active_key(&self) -> ActiveKey {
+        (
+            Reverse(self.priority),
+            self.queued_ms,
+            self.arrival_seq,
+            self.key,
+        )
+    }
+}
+
+impl SchedulingQueue {
+    /// Adds a pod to activeQ.
+    pub fn push_active(&mut self, e: QueueEntry) {
+        self.active.insert(e.active_key());
+    }
+
+    /// Adds a pod to backoffQ until `expiry_ms`.
+    pub fn push_backoff(&mut self, e: QueueEntry, expiry_ms: u64) {
+        self.backoff.insert((expiry_ms, e.active_key()));
+    }
+
+    /// The highest-priority, earliest pod of activeQ.
+    pub fn pop_active(&mut self) -> Option<PodKey> {
+        self.active.pop_first().map(|k| k.3)
+    }
+
+    /// True when activeQ is empty.
+    pub fn active_is_empty(&self) -> bool {
+        self.active.is_empty()
+    }
+
+    /// Earliest backoff expiry, if any pod is backing off.
+    pub fn next_backoff_expiry(&self) -> Option<u64> {
+        self.backoff.first().map(|e| e.0)
+    }
+
+    /// Moves pods whose backoff has expired by `now_ms` to activeQ; returns how many.
+    pub fn flush_backoff(&mut self, now_ms: u64) -> usize {
+        let mut n = 0;
+        while let Some(&(t, k)) = self.backoff.first() {
+            if t > now_ms {
+                break;
+            }
+            self.backoff.pop_first();
+            self.active.insert(k);
+            n += 1;
+        }
+        n
+    }
+
+    /// Parks a pod whose failure depends on other pods.
+    pub fn push_pod_dependent(&mut self, e: QueueEntry) {
+        self.pod_dependent.insert(e.active_key(), e.queued_ms);
+    }
+
+    /// Takes every pod-dependent pod parked at or before `older_than_ms` (all with `u64::MAX`).
+    pub fn take_pod_dependent(&mut self, older_than_ms: u64) -> Vec<PodKey> {
+        let keys: Vec<ActiveKey> = self
+            .pod_dependent
+            .iter()
+            .filter(|(_, since)| **since <= older_than_ms)
+            .map(|(k, _)| *k)
+            .collect();
+        for k in &keys {
+            self.pod_dependent.remove(k);
+        }
+        keys.into_iter().map(|k| k.3).collect()
+    }
+
+    /// Number of pod-dependent pods parked.
+    pub fn pod_dependent_len(&self) -> usize {
+        self.pod_dependent.len()
     }
 }

@@ -28,8 +28,9 @@ use crate::metrics::summary::{
 use crate::metrics::{LatencyStats, TimeIntegral};
 use crate::output::{CsvOut, OutputError, fmt_usd, write_atomic};
 use crate::scenario::{Scenario, WorkloadSpec};
-use crate::scheduler::queue::PendingPool;
-use crate::scheduler::{select_node, unschedulable_message};
+use crate::scheduler::queue::{ClassKey, SchedulingQueue};
+use crate::scheduler::topology::TopologyIndex;
+use crate::scheduler::{ClusterView, CycleTrace, Scheduler, node_tree_order};
 use crate::workload::{
     DeploymentSource, GeneratorSource, PodSource, PodSpec, TraceSource, WorkloadError,
 };
@@ -111,6 +112,21 @@ pub struct RunOptions {
     pub seed: Option<u64>,
     /// Folder for the output files (created if missing).
     pub out_dir: PathBuf,
+    /// Record every scheduling cycle of the pod with this name (for `eksim explain`).
+    pub explain_pod: Option<String>,
+}
+
+/// One scheduling cycle of the explained pod.
+#[derive(Debug, Clone)]
+pub struct ExplainedCycle {
+    /// When the cycle ran.
+    pub at: SimTime,
+    /// Node names by id, to print the trace.
+    pub node_names: Vec<String>,
+    /// Per-node detail.
+    pub trace: CycleTrace,
+    /// The FailedScheduling message if no node was found.
+    pub failure: Option<String>,
 }
 
 /// What a finished run returns besides its files.
@@ -122,6 +138,10 @@ pub struct RunResult {
     pub timing: Timing,
     /// The folder the files are in.
     pub out_dir: PathBuf,
+    /// Cycles of the explained pod, in order.
+    pub explained: Vec<ExplainedCycle>,
+    /// The explained pod's final row fields (outcome, node, reason), if it was submitted.
+    pub explained_outcome: Option<(String, String, String)>,
 }
 
 /// Accrues a cost rate that changes at events, for the cumulative cost column.
@@ -147,7 +167,6 @@ impl CostMeter {
 }
 
 struct Rngs {
-    scheduler: SimRng,
     node_launch: SimRng,
     image_pull: SimRng,
     container_start: SimRng,
@@ -172,7 +191,20 @@ struct Engine<'s> {
     arrivals: u64,
     nodes: Vec<Node>,
     ready_nodes: Vec<NodeId>,
-    pool: PendingPool,
+    /// Ready nodes in kube-scheduler's node-tree order.
+    order: Vec<NodeId>,
+    scheduler: Scheduler,
+    squeue: SchedulingQueue,
+    topo: TopologyIndex,
+    /// A ScheduleNext event is queued.
+    sched_pending: bool,
+    /// Time of the queued BackoffFlush event.
+    backoff_timer: Option<SimTime>,
+    /// A leftover flush of pod-dependent unschedulable pods is queued.
+    leftover_timer: bool,
+    explain_pod: Option<String>,
+    explained: Vec<ExplainedCycle>,
+    explained_outcome: Option<(String, String, String)>,
     fargate_waiting: VecDeque<PodKey>,
     fargate_active: u32,
     rng: Rngs,
@@ -209,10 +241,11 @@ pub fn run(sc: &Scenario, opts: &RunOptions) -> Result<RunResult, RunError> {
         source,
     })?;
     let seed = opts.seed.unwrap_or(sc.seed);
-    let mut engine = Engine::new(sc, seed, &opts.out_dir)?;
+    let mut engine = Engine::new(sc, seed, &opts.out_dir, &opts.explain_pod)?;
     engine.start()?;
     engine.run_loop()?;
-    let (summary, pods_out, timeline_out) = engine.finish(&opts.out_dir)?;
+    let (summary, pods_out, timeline_out, explained, explained_outcome) =
+        engine.finish(&opts.out_dir)?;
     let wall = started.elapsed().as_secs_f64();
     let timing = Timing {
         wall_s: wall,
@@ -234,6 +267,8 @@ pub fn run(sc: &Scenario, opts: &RunOptions) -> Result<RunResult, RunError> {
         summary,
         timing,
         out_dir: dir.clone(),
+        explained,
+        explained_outcome,
     })
 }
 
@@ -257,7 +292,12 @@ fn opt_secs(t: Option<SimTime>) -> String {
 }
 
 impl<'s> Engine<'s> {
-    fn new(sc: &'s Scenario, seed: u64, out_dir: &Path) -> Result<Self, RunError> {
+    fn new(
+        sc: &'s Scenario,
+        seed: u64,
+        out_dir: &Path,
+        explain_pod: &Option<String>,
+    ) -> Result<Self, RunError> {
         let mut sources: Vec<Box<dyn PodSource + 's>> = Vec::new();
         for w in &sc.workload {
             sources.push(match w {
@@ -283,11 +323,19 @@ impl<'s> Engine<'s> {
             arrivals: 0,
             nodes: Vec::new(),
             ready_nodes: Vec::new(),
-            pool: PendingPool::default(),
+            order: Vec::new(),
+            scheduler: Scheduler::new(sc.scheduler.clone(), stream(seed, "scheduler")),
+            squeue: SchedulingQueue::default(),
+            topo: TopologyIndex::default(),
+            sched_pending: false,
+            backoff_timer: None,
+            leftover_timer: false,
+            explain_pod: explain_pod.clone(),
+            explained: Vec::new(),
+            explained_outcome: None,
             fargate_waiting: VecDeque::new(),
             fargate_active: 0,
             rng: Rngs {
-                scheduler: stream(seed, "scheduler"),
                 node_launch: stream(seed, "latency/node-launch"),
                 image_pull: stream(seed, "latency/image-pull"),
                 container_start: stream(seed, "latency/container-start"),
@@ -350,10 +398,7 @@ impl<'s> Engine<'s> {
             gpus: a.gpus,
             pods,
         };
-        let mut requested = Resources::default();
-        for ds in &self.sc.daemon_sets {
-            requested += Resources::pod(ds.cpu_m, ds.memory_mib, 0);
-        }
+
         let id = NodeId(self.nodes.len() as u32);
         let zone_name = &self.sc.cluster.zones[zone];
         let name = format!(
@@ -393,13 +438,23 @@ impl<'s> Engine<'s> {
             termination_reason: None,
             state: NodeState::Launching,
             allocatable: alloc,
-            requested,
+            requested: Resources::default(),
             price_per_hour: price,
             labels,
             taints: g.taints.clone(),
             unschedulable: false,
             images: Default::default(),
+            pods: Vec::new(),
+            ephemeral_allocatable_mib: g.ephemeral_allocatable_mib(),
+            ephemeral_requested_mib: 0,
+            nonzero_cpu_m: 0,
+            nonzero_memory_mib: 0,
         });
+        let node = self.nodes.last_mut().expect("just pushed");
+        for ds in &self.sc.daemon_sets {
+            node.add_requests(Resources::pod(ds.cpu_m, ds.memory_mib, 0), 0);
+        }
+        self.topo.add_node(id);
         self.nodes_launching += 1;
         self.cost_meter.change(self.now.0, price);
         let delay = self
@@ -442,6 +497,10 @@ impl<'s> Engine<'s> {
                 Event::PodRunning { pod } => self.on_pod_running(pod),
                 Event::PodFinished { pod } => self.on_pod_finished(pod)?,
                 Event::Sample => self.on_sample()?,
+                Event::ScheduleNext => self.on_schedule_next(),
+                Event::BackoffFlush => self.on_backoff_flush(),
+                Event::LeftoverFlush => self.on_leftover_flush(),
+                Event::PodBound { pod } => self.complete_bind(pod),
             }
         }
         Ok(())
@@ -512,21 +571,21 @@ impl<'s> Engine<'s> {
             }
             None => {
                 pod.capacity = Some(CapacityKind::Ec2);
-                let waiting_class = self.pool.has_waiting_class(&pod.spec);
+                let waiting_class = self.squeue.pool.has_waiting_class(&pod.spec);
+                pod.queued_at = self.now;
+                if waiting_class {
+                    // A pod of the same class already fits nowhere, so this one cannot either:
+                    // it fails its first cycle without the scan.
+                    pod.attempts = 1;
+                }
                 let key = self.pods.insert(pod);
                 self.n_pending += 1;
-                let node = if waiting_class {
-                    None
+                let p = self.pods.get(key).expect("just inserted");
+                if waiting_class {
+                    self.squeue.pool.push(&p.spec, key, seq);
                 } else {
-                    let p = &self.pods.get(key).expect("just inserted").spec;
-                    select_node(p, &self.nodes, &self.ready_nodes, &mut self.rng.scheduler)
-                };
-                match node {
-                    Some(n) => self.bind(key, n),
-                    None => {
-                        let p = self.pods.get(key).expect("just inserted");
-                        self.pool.push(&p.spec, key, seq);
-                    }
+                    self.squeue.push_active(p.queue_entry(key));
+                    self.kick_scheduler();
                 }
             }
         }
@@ -576,16 +635,114 @@ impl<'s> Engine<'s> {
             .push(now + pull + start, Event::PodRunning { pod: key });
     }
 
-    /// Binds an EC2 pod to a Ready node; the kubelet pulls the image unless the node has it.
-    fn bind(&mut self, key: PodKey, node_id: NodeId) {
+    /// Queues a scheduling cycle if the scheduler is idle and work is waiting.
+    fn kick_scheduler(&mut self) {
+        if !self.sched_pending && !self.squeue.active_is_empty() {
+            self.sched_pending = true;
+            self.queue.push(self.now, Event::ScheduleNext);
+        }
+    }
+
+    /// Runs scheduling cycles: all of activeQ at once when cycles take no time, else one cycle
+    /// and the next one after `cycleLatency`.
+    fn on_schedule_next(&mut self) {
+        self.sched_pending = false;
+        let latency = self.sc.scheduler.cycle_latency;
+        while let Some(key) = self.squeue.pop_active() {
+            self.run_cycle(key);
+            if latency.0 > 0 {
+                break;
+            }
+        }
+        if !self.squeue.active_is_empty() {
+            self.sched_pending = true;
+            self.queue.push(self.now + latency, Event::ScheduleNext);
+        }
+    }
+
+    /// One scheduling cycle for one pod.
+    fn run_cycle(&mut self, key: PodKey) {
+        let Some(pod) = self.pods.get(key) else {
+            return;
+        };
+        if pod.phase != PodPhase::Pending {
+            return;
+        }
+        let explain = self.explain_pod.as_deref() == Some(pod.spec.name.as_str());
+        let mut trace = CycleTrace::default();
+        let view = ClusterView {
+            nodes: &self.nodes,
+            order: &self.order,
+            pods: &self.pods,
+        };
+        let result = self.scheduler.schedule(
+            &pod.spec,
+            &view,
+            &mut self.topo,
+            explain.then_some(&mut trace),
+        );
+        if explain {
+            self.explained.push(ExplainedCycle {
+                at: self.now,
+                node_names: self.nodes.iter().map(|n| n.name.clone()).collect(),
+                trace,
+                failure: result.as_ref().err().map(|u| u.message()),
+            });
+        }
+        match result {
+            Ok(node) => self.assume(key, node),
+            Err(u) => {
+                let now = self.now;
+                let Some(pod) = self.pods.get_mut(key) else {
+                    return;
+                };
+                pod.attempts += 1;
+                pod.queued_at = now;
+                if u.only_pod_dependent {
+                    self.squeue.push_pod_dependent(pod.queue_entry(key));
+                    self.arm_leftover_flush();
+                } else {
+                    let seq = pod.arrival_seq;
+                    let p = self.pods.get(key).expect("live");
+                    self.squeue.pool.push(&p.spec, key, seq);
+                }
+            }
+        }
+    }
+
+    /// The scheduler's decision: the pod's room on the node is taken now (kube-scheduler's
+    /// "assume"); the binding completes after the bind latency.
+    fn assume(&mut self, key: PodKey, node_id: NodeId) {
+        let Some(pod) = self.pods.get_mut(key) else {
+            return;
+        };
+        pod.node = Some(node_id);
+        let (req, eph) = (pod.spec.requests, pod.spec.ephemeral_mib);
+        let node = &mut self.nodes[node_id.0 as usize];
+        node.add_requests(req, eph);
+        node.pods.push(key);
+        self.ready_req += req;
+        self.topo.bind(key, &pod.spec, node_id);
+        self.update_util();
+        let delay = self.sc.scheduler.cycle_latency + self.sc.scheduler.bind_latency;
+        if delay.0 == 0 {
+            self.complete_bind(key);
+        } else {
+            self.queue
+                .push(self.now + delay, Event::PodBound { pod: key });
+        }
+        self.pod_event();
+    }
+
+    /// The binding is written: the kubelet starts the pod, pulling its image unless the node
+    /// has it.
+    fn complete_bind(&mut self, key: PodKey) {
         let now = self.now;
         let Some(pod) = self.pods.get_mut(key) else {
             return;
         };
+        let Some(node_id) = pod.node else { return };
         let node = &mut self.nodes[node_id.0 as usize];
-        node.requested += pod.spec.requests;
-        self.ready_req += pod.spec.requests;
-        pod.node = Some(node_id);
         pod.phase = PodPhase::Starting;
         pod.scheduled = Some(now);
         pod.pull_start = Some(now);
@@ -611,7 +768,79 @@ impl<'s> Engine<'s> {
             .sample(&mut self.rng.container_start);
         self.queue
             .push(image_ready + start, Event::PodRunning { pod: key });
-        self.update_util();
+    }
+
+    /// Puts a pod that left an unschedulable pool back: to backoffQ if its backoff has not run
+    /// out yet, else to activeQ.
+    fn requeue(&mut self, key: PodKey) {
+        let Some(pod) = self.pods.get(key) else {
+            return;
+        };
+        let expiry = pod.queued_at + self.sc.scheduler.backoff(pod.attempts.max(1));
+        let entry = pod.queue_entry(key);
+        if expiry > self.now {
+            self.squeue.push_backoff(entry, expiry.0);
+            self.arm_backoff_flush();
+        } else {
+            self.squeue.push_active(entry);
+            self.kick_scheduler();
+        }
+    }
+
+    /// kube-scheduler moves expired pods out of backoffQ once a second; the next flush is at
+    /// the first whole second at or after the earliest expiry.
+    fn arm_backoff_flush(&mut self) {
+        let Some(expiry) = self.squeue.next_backoff_expiry() else {
+            return;
+        };
+        let at = SimTime(expiry.div_ceil(1000) * 1000).max(self.now);
+        if self.backoff_timer.is_none_or(|t| at < t) {
+            self.backoff_timer = Some(at);
+            self.queue.push(at, Event::BackoffFlush);
+        }
+    }
+
+    fn on_backoff_flush(&mut self) {
+        if self.backoff_timer != Some(self.now) {
+            return; // superseded by an earlier flush
+        }
+        self.backoff_timer = None;
+        self.squeue.flush_backoff(self.now.0);
+        self.arm_backoff_flush();
+        self.kick_scheduler();
+    }
+
+    /// Every 30 s kube-scheduler moves pods unschedulable for over 5 minutes back
+    /// (flushUnschedulablePodsLeftover, podMaxInUnschedulablePodsDuration). Only pods whose
+    /// failure depends on other pods need it: the class pool's hint is exact, so a leftover
+    /// retry of its pods could never succeed.
+    fn arm_leftover_flush(&mut self) {
+        if !self.leftover_timer {
+            self.leftover_timer = true;
+            let next = SimTime((self.now.0 / 30_000 + 1) * 30_000);
+            self.queue.push(next, Event::LeftoverFlush);
+        }
+    }
+
+    fn on_leftover_flush(&mut self) {
+        self.leftover_timer = false;
+        let cutoff = self.now.0.saturating_sub(300_000);
+        for key in self.squeue.take_pod_dependent(cutoff) {
+            self.requeue(key);
+        }
+        if self.squeue.pod_dependent_len() > 0 {
+            self.arm_leftover_flush();
+        }
+    }
+
+    /// A pod was bound or left a node: pods waiting on spread or affinity may now fit.
+    fn pod_event(&mut self) {
+        if self.squeue.pod_dependent_len() == 0 {
+            return;
+        }
+        for key in self.squeue.take_pod_dependent(u64::MAX) {
+            self.requeue(key);
+        }
     }
 
     fn on_pod_running(&mut self, key: PodKey) {
@@ -647,10 +876,13 @@ impl<'s> Engine<'s> {
         }
         if let Some(n) = pod.node {
             let node = &mut self.nodes[n.0 as usize];
-            node.requested -= pod.spec.requests;
+            node.remove_requests(pod.spec.requests, pod.spec.ephemeral_mib);
+            node.pods.retain(|k| *k != key);
+            self.topo.unbind(key, &pod.spec, n);
             self.ready_req -= pod.spec.requests;
             self.update_util();
             self.retry_pending_on(n);
+            self.pod_event();
         }
         Ok(())
     }
@@ -667,38 +899,57 @@ impl<'s> Engine<'s> {
         self.nodes_launching -= 1;
         let pos = self.ready_nodes.partition_point(|&n| n < id);
         self.ready_nodes.insert(pos, id);
+        self.order = node_tree_order(&self.nodes, &self.ready_nodes);
         self.peak_ready = self.peak_ready.max(self.ready_nodes.len() as u64);
         self.update_util();
         self.retry_pending_on(id);
+        self.pod_event();
     }
 
-    /// Node `id` gained room: offer it to the waiting pods, best first.
+    /// Node `id` gained room or joined: the queueing hint. Only pods that now pass every filter
+    /// on that node can have become schedulable, so exactly those leave the pool (as many of a
+    /// class as fit), and go through a real cycle after their backoff.
     fn retry_pending_on(&mut self, id: NodeId) {
-        if self.pool.is_empty() {
+        if self.squeue.pool.is_empty() {
             return;
         }
-        let mut placed = Vec::new();
+        let mut moved: Vec<PodKey> = Vec::new();
         {
-            let pods = &self.pods;
-            let node = &mut self.nodes[id.0 as usize];
-            self.pool.retry(|key| {
+            let Engine {
+                squeue,
+                pods,
+                nodes,
+                order,
+                scheduler,
+                topo,
+                ..
+            } = self;
+            squeue.pool.retry(|key| {
                 let Some(p) = pods.get(key) else { return true };
-                if crate::scheduler::filter(&p.spec, node).is_ok() {
-                    // Reserve now so later candidates see the node's reduced room.
-                    node.requested += p.spec.requests;
-                    placed.push(key);
-                    true
-                } else {
-                    false
+                let fits = {
+                    let view = ClusterView {
+                        nodes: &nodes[..],
+                        order: &order[..],
+                        pods,
+                    };
+                    scheduler.fits_on(&p.spec, &view, topo, &view.nodes[id.0 as usize])
+                };
+                if fits {
+                    // Reserve for the rest of this pass so later candidates see less room.
+                    nodes[id.0 as usize].add_requests(p.spec.requests, p.spec.ephemeral_mib);
+                    moved.push(key);
                 }
+                fits
             });
         }
-        for key in placed {
+        for &key in &moved {
             if let Some(p) = self.pods.get(key) {
-                let r = p.spec.requests;
-                self.nodes[id.0 as usize].requested -= r;
+                let (r, e) = (p.spec.requests, p.spec.ephemeral_mib);
+                self.nodes[id.0 as usize].remove_requests(r, e);
             }
-            self.bind(key, id);
+        }
+        for key in moved {
+            self.requeue(key);
         }
     }
 
@@ -811,7 +1062,20 @@ impl<'s> Engine<'s> {
     }
 
     /// Settles everything alive at the horizon and writes nodes.csv and the summary.
-    fn finish(mut self, dir: &Path) -> Result<(Summary, CsvOut, CsvOut), RunError> {
+    #[allow(clippy::type_complexity)]
+    fn finish(
+        mut self,
+        dir: &Path,
+    ) -> Result<
+        (
+            Summary,
+            CsvOut,
+            CsvOut,
+            Vec<ExplainedCycle>,
+            Option<(String, String, String)>,
+        ),
+        RunError,
+    > {
         let h = self.horizon;
         self.now = h;
         self.cost_meter.advance(h.0);
@@ -820,6 +1084,7 @@ impl<'s> Engine<'s> {
         let mut live: Vec<(u64, PodKey)> =
             self.pods.iter().map(|(k, p)| (p.arrival_seq, k)).collect();
         live.sort();
+        let mut reasons: std::collections::BTreeMap<ClassKey, String> = Default::default();
         for (_, key) in live {
             let Some(mut pod) = self.pods.remove(key) else {
                 continue;
@@ -832,7 +1097,26 @@ impl<'s> Engine<'s> {
                             "Fargate concurrent pod quota ({}) reached",
                             self.sc.fargate.max_concurrent_pods
                         ),
-                        _ => unschedulable_message(&pod.spec, &self.nodes, &self.ready_nodes),
+                        _ if pod.node.is_some() => "binding in progress".to_string(),
+                        _ => {
+                            let class = ClassKey::of(&pod.spec);
+                            match reasons.get(&class) {
+                                Some(r) => r.clone(),
+                                None => {
+                                    let view = ClusterView {
+                                        nodes: &self.nodes,
+                                        order: &self.order,
+                                        pods: &self.pods,
+                                    };
+                                    let r = self
+                                        .scheduler
+                                        .explain_unschedulable(&pod.spec, &view, &mut self.topo)
+                                        .message();
+                                    reasons.insert(class, r.clone());
+                                    r
+                                }
+                            }
+                        }
                     });
                 }
                 _ => self.counts.running += 1,
@@ -930,7 +1214,13 @@ impl<'s> Engine<'s> {
             notices: self.sc.ignored_fields.clone(),
         };
         let _ = SimDuration::ZERO;
-        Ok((summary, self.out.pods, self.out.timeline))
+        Ok((
+            summary,
+            self.out.pods,
+            self.out.timeline,
+            self.explained,
+            self.explained_outcome,
+        ))
     }
 }
 

@@ -35,4 +35,15 @@ pub enum Event {
     },
     /// Write one timeline row.
     Sample,
+    /// The scheduler runs its next cycle(s).
+    ScheduleNext,
+    /// Pods whose backoff has expired move from backoffQ to activeQ.
+    BackoffFlush,
+    /// Pods unschedulable for over 5 minutes are retried (every 30 s).
+    LeftoverFlush,
+    /// A pod's binding API call completes.
+    PodBound {
+        /// The pod.
+        pod: PodKey,
+    },
 }

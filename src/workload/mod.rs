@@ -2,11 +2,13 @@
 //! multi-million-pod trace is never held in memory; the engine keeps exactly one upcoming pod per
 //! source in its event queue.
 
+pub mod constraints;
 pub mod deployment;
 pub mod generator;
 pub mod trace;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use thiserror::Error;
 
@@ -14,12 +16,29 @@ use crate::cluster::resources::Resources;
 use crate::cluster::taints::Toleration;
 use crate::sim::time::{SimDuration, SimTime};
 
+pub use constraints::PodConstraints;
 pub use deployment::{DeploymentSource, DeploymentSpec};
 pub use generator::{Arrivals, GeneratorSource, GeneratorSpec, RequestChoice};
 pub use trace::{TraceSource, TraceSpec};
 
+/// The controller that owns a pod. It decides what happens to an evicted pod (a controller
+/// recreates it, a bare pod is lost) and whether kube-scheduler's system default topology spread
+/// applies (pods of ReplicaSets and StatefulSets).
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum OwnerKind {
+    /// No controller.
+    #[default]
+    Bare,
+    /// A Deployment's ReplicaSet.
+    ReplicaSet,
+    /// A StatefulSet.
+    StatefulSet,
+    /// A Job (trace and generator pods are Job pods).
+    Job,
+}
+
 /// One pod as the workload describes it, before the cluster has touched it.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PodSpec {
     /// When the pod is created (reaches the API server).
     pub submit: SimTime,
@@ -49,6 +68,10 @@ pub struct PodSpec {
     pub privileged: bool,
     /// `hostNetwork: true` (not supported on Fargate).
     pub host_network: bool,
+    /// Affinity and topology spread; shared by the pods of one template.
+    pub constraints: Arc<PodConstraints>,
+    /// Owning controller.
+    pub owner: OwnerKind,
 }
 
 /// The parts of a pod that generators and deployments share.
@@ -70,6 +93,10 @@ pub struct PodTemplate {
     pub privileged: bool,
     /// Host networking.
     pub host_network: bool,
+    /// Affinity and topology spread.
+    pub constraints: Arc<PodConstraints>,
+    /// Owning controller of the pods.
+    pub owner: OwnerKind,
 }
 
 impl PodTemplate {
@@ -97,6 +124,8 @@ impl PodTemplate {
             tolerations: self.tolerations.clone(),
             privileged: self.privileged,
             host_network: self.host_network,
+            constraints: self.constraints.clone(),
+            owner: self.owner,
         }
     }
 }

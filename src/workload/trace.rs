@@ -228,6 +228,8 @@ impl TraceSource {
             tolerations: Vec::new(),
             privileged: false,
             host_network: false,
+            constraints: Default::default(),
+            owner: super::OwnerKind::Job,
         })
     }
 }

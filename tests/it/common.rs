@@ -37,6 +37,7 @@ impl Case {
             &RunOptions {
                 seed,
                 out_dir: self.out(out),
+                explain_pod: None,
             },
         )
         .unwrap_or_else(|e| panic!("{e}"))

@@ -137,6 +137,7 @@ fn alibaba_slice_holds_every_invariant() {
         &eksim::sim::engine::RunOptions {
             seed: None,
             out_dir: dir.path().into(),
+            explain_pod: None,
         },
     )
     .unwrap();
@@ -181,6 +182,7 @@ fn every_shipped_scenario_holds_the_file_invariants() {
             &eksim::sim::engine::RunOptions {
                 seed: None,
                 out_dir: dir.path().into(),
+                explain_pod: None,
             },
         )
         .unwrap();

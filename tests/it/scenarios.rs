@@ -102,7 +102,7 @@ fn cli_validate_accepts_the_quickstart_and_names_ignored_fields() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("valid"), "{stdout}");
     assert!(
-        stdout.contains("cluster.managedNodeGroups[0].volumeSize"),
+        stdout.contains("cluster.managedNodeGroups[0].ssh"),
         "{stdout}"
     );
 }

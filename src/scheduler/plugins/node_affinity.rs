@@ -1,16 +1,45 @@
-//! NodeAffinity (the nodeSelector part): the node must carry every label of the pod's
-//! `nodeSelector` with the same value.
+//! NodeAffinity: the filter (the node must carry every `nodeSelector` label, and match at least
+//! one of the required node selector terms if there are any) and the score (the sum of the
+//! weights of the preferred terms the node matches, normalised by the maximum; upstream
+//! nodeaffinity/node_affinity.go).
 
+use super::taint_toleration::default_normalize;
 use crate::cluster::node::Node;
 use crate::scheduler::FilterFailure;
 use crate::workload::PodSpec;
 
-/// Fails when a nodeSelector label is missing or different on the node.
-pub fn filter(pod: &PodSpec, node: &Node) -> Result<(), FilterFailure> {
-    for (k, v) in &pod.node_selector {
-        if node.label(k) != Some(v.as_str()) {
-            return Err(FilterFailure::NodeAffinity);
+/// True if the node satisfies the pod's nodeSelector and required node affinity.
+pub fn matches(pod: &PodSpec, node: &Node) -> bool {
+    pod.node_selector
+        .iter()
+        .all(|(k, v)| node.label(k) == Some(v.as_str()))
+        && {
+            let req = &pod.constraints.node_affinity.required;
+            req.is_empty() || req.iter().any(|t| t.matches(&node.labels))
         }
+}
+
+/// Fails when nodeSelector or required node affinity does not match.
+pub fn filter(pod: &PodSpec, node: &Node) -> Result<(), FilterFailure> {
+    if matches(pod, node) {
+        Ok(())
+    } else {
+        Err(FilterFailure::NodeAffinity)
     }
-    Ok(())
+}
+
+/// Raw score: sum of the weights of matching preferred terms.
+pub fn score(pod: &PodSpec, node: &Node) -> i64 {
+    pod.constraints
+        .node_affinity
+        .preferred
+        .iter()
+        .filter(|(_, t)| t.matches(&node.labels))
+        .map(|(w, _)| i64::from(*w))
+        .sum()
+}
+
+/// Scales to 0–100 by the maximum.
+pub fn normalize(scores: &mut [i64]) {
+    default_normalize(scores, false);
 }
