@@ -1,6 +1,7 @@
 //! The `eksim` command line: clap-derived arguments, one file per subcommand, and the mapping
 //! of errors to exit codes (0 success, 2 bad input, 1 anything else).
 
+pub mod explain;
 pub mod run;
 pub mod validate;
 
@@ -25,6 +26,8 @@ pub enum Command {
     Run(run::RunArgs),
     /// Check a scenario and list every problem in it.
     Validate(validate::ValidateArgs),
+    /// Show every scheduling cycle of one pod: filter verdicts and scores per node.
+    Explain(explain::ExplainArgs),
 }
 
 /// An error that is the user's input's fault (exit code 2).
@@ -44,6 +47,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(a) => run::execute(a),
         Command::Validate(a) => validate::execute(a),
+        Command::Explain(a) => explain::execute(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1024,13 +1024,20 @@ fn validate_workload(cx: &mut Ctx, items: &[RawWorkload]) -> Vec<WorkloadSpec> {
                 let at = cx.duration(&format!("{p}.at"), &d.at, SimDuration::ZERO);
                 let requests =
                     request(cx, &p, &d.cpu, &d.memory, d.gpu, &d.ephemeral_storage, None);
+                // A Deployment's selector must match its pods' labels and cannot be empty, so pods
+                // of a Deployment always carry labels; `app: <name>` when none are given.
+                let labels = if d.labels.is_empty() {
+                    BTreeMap::from([("app".to_string(), name.clone())])
+                } else {
+                    d.labels.clone()
+                };
                 let template = template(
                     cx,
                     &p,
                     &name,
                     TemplateFields {
                         namespace: &d.namespace,
-                        labels: &d.labels,
+                        labels: &labels,
                         priority: d.priority,
                         image: &d.image,
                         node_selector: &d.node_selector,

@@ -224,6 +224,8 @@ pub struct PluginScore {
     pub raw: i64,
     /// After normalisation (0–100).
     pub normalized: i64,
+    /// The plugin's weight.
+    pub weight: i64,
     /// Normalised × weight.
     pub weighted: i64,
 }
@@ -543,6 +545,7 @@ impl Scheduler {
                         plugin: name,
                         raw: raw[i],
                         normalized: norm[i],
+                        weight: *weight,
                         weighted: norm[i] * weight,
                     })
                     .collect();

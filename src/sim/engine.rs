@@ -140,8 +140,8 @@ pub struct RunResult {
     pub out_dir: PathBuf,
     /// Cycles of the explained pod, in order.
     pub explained: Vec<ExplainedCycle>,
-    /// The explained pod's final row fields (outcome, node, reason), if it was submitted.
-    pub explained_outcome: Option<(String, String, String)>,
+    /// The explained pod's pods.csv row as (column, value) pairs, if it was submitted.
+    pub explained_outcome: Option<Vec<(String, String)>>,
 }
 
 /// Accrues a cost rate that changes at events, for the cumulative cost column.
@@ -204,7 +204,7 @@ struct Engine<'s> {
     leftover_timer: bool,
     explain_pod: Option<String>,
     explained: Vec<ExplainedCycle>,
-    explained_outcome: Option<(String, String, String)>,
+    explained_outcome: Option<Vec<(String, String)>>,
     fargate_waiting: VecDeque<PodKey>,
     fargate_active: u32,
     rng: Rngs,
@@ -582,6 +582,25 @@ impl<'s> Engine<'s> {
                 self.n_pending += 1;
                 let p = self.pods.get(key).expect("just inserted");
                 if waiting_class {
+                    if self.explain_pod.as_deref() == Some(p.spec.name.as_str()) {
+                        let view = ClusterView {
+                            nodes: &self.nodes,
+                            order: &self.order,
+                            pods: &self.pods,
+                        };
+                        let u =
+                            self.scheduler
+                                .explain_unschedulable(&p.spec, &view, &mut self.topo);
+                        self.explained.push(ExplainedCycle {
+                            at: self.now,
+                            node_names: self.nodes.iter().map(|n| n.name.clone()).collect(),
+                            trace: CycleTrace::default(),
+                            failure: Some(format!(
+                                "{} (a pod of the same class is already waiting; the cycle's result is the same)",
+                                u.message()
+                            )),
+                        });
+                    }
                     self.squeue.pool.push(&p.spec, key, seq);
                 } else {
                     self.squeue.push_active(p.queue_entry(key));
@@ -1057,6 +1076,15 @@ impl<'s> Engine<'s> {
             &fmt_micros(micros),
             pod.reason.as_deref().unwrap_or(""),
         ];
+        if self.explain_pod.as_deref() == Some(s.name.as_str()) {
+            self.explained_outcome = Some(
+                POD_COLUMNS
+                    .iter()
+                    .zip(row.iter())
+                    .map(|(c, v)| (c.to_string(), v.to_string()))
+                    .collect(),
+            );
+        }
         self.out.pods.row(row)?;
         Ok(())
     }
@@ -1072,7 +1100,7 @@ impl<'s> Engine<'s> {
             CsvOut,
             CsvOut,
             Vec<ExplainedCycle>,
-            Option<(String, String, String)>,
+            Option<Vec<(String, String)>>,
         ),
         RunError,
     > {

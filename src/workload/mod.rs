@@ -5,6 +5,7 @@
 pub mod constraints;
 pub mod deployment;
 pub mod generator;
+pub mod manifest;
 pub mod trace;
 
 use std::path::PathBuf;
