@@ -29,6 +29,10 @@ pub enum PodPhase {
     Succeeded,
     /// Refused by admission (e.g. Fargate cannot run it); never runs.
     Rejected,
+    /// Deleted by its controller (scale-down).
+    Deleted,
+    /// Evicted (preempted by a higher-priority pod).
+    Evicted,
 }
 
 /// Which kind of capacity a pod runs on.
@@ -82,6 +86,12 @@ pub struct Pod {
     pub attempts: u32,
     /// Queue timestamp: when the pod was queued, or re-queued after its last failed cycle.
     pub queued_at: SimTime,
+    /// Index of the controller that owns it, if any.
+    pub controller: Option<usize>,
+    /// Deletion requested; it keeps its room until its grace period ends.
+    pub terminating: bool,
+    /// Why it is being removed (engine detail: `Removal` as a number).
+    pub removal: Option<crate::sim::engine::Removal>,
 }
 
 impl Pod {
@@ -112,6 +122,9 @@ impl Pod {
             reason: None,
             attempts: 0,
             queued_at: spec_submit,
+            controller: None,
+            terminating: false,
+            removal: None,
         }
     }
 
@@ -123,6 +136,8 @@ impl Pod {
             PodPhase::Starting | PodPhase::Running => "running",
             PodPhase::Succeeded => "succeeded",
             PodPhase::Rejected => "rejected",
+            PodPhase::Deleted => "deleted",
+            PodPhase::Evicted => "evicted",
         }
     }
 }

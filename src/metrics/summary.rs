@@ -22,6 +22,8 @@ pub struct PodCounts {
     pub rejected: u64,
     /// Failed (later issues).
     pub failed: u64,
+    /// Deleted by their controller (scale-down).
+    pub deleted: u64,
 }
 
 /// Costs in dollars; `total` is the sum of the three parts.

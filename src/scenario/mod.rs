@@ -4,6 +4,7 @@
 
 pub mod distribution;
 pub mod locate;
+pub mod manifests;
 pub mod raw;
 pub mod scheduler_config;
 pub mod units;
@@ -20,7 +21,7 @@ use crate::cluster::fargate::Profile;
 use crate::cluster::node::CapacityType;
 use crate::cluster::taints::Taint;
 use crate::sim::time::SimDuration;
-use crate::workload::{DeploymentSpec, GeneratorSpec, TraceSpec};
+use crate::workload::{ControllerSpec, GeneratorSpec, PdbSpec, TraceSpec};
 use distribution::Distribution;
 
 /// A validated node group (managed or self-managed).
@@ -132,8 +133,8 @@ pub struct DaemonSetSpec {
 /// One validated workload source.
 #[derive(Clone, Debug, PartialEq)]
 pub enum WorkloadSpec {
-    /// Always-on replicas.
-    Deployment(DeploymentSpec),
+    /// A controller: a Deployment, StatefulSet, Job or bare Pod.
+    Controller(ControllerSpec),
     /// Synthetic arrivals.
     Generator(GeneratorSpec),
     /// A canonical trace CSV.
@@ -171,6 +172,8 @@ pub struct Scenario {
     pub scheduler: crate::scheduler::Profile,
     /// Pod sources.
     pub workload: Vec<WorkloadSpec>,
+    /// PodDisruptionBudgets from the manifests.
+    pub pdbs: Vec<PdbSpec>,
     /// eksctl fields accepted but not modelled (reported once).
     pub ignored_fields: Vec<String>,
 }

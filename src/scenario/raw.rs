@@ -305,6 +305,8 @@ pub enum RawWorkload {
     Generator(RawGenerator),
     /// A canonical trace CSV.
     Trace(RawTrace),
+    /// Kubernetes manifests with timing.
+    Manifests(RawManifests),
 }
 
 /// A toleration as in a pod spec.
@@ -534,4 +536,51 @@ pub struct RawPluginConfig {
     /// Plugin arguments (as in KubeSchedulerConfiguration).
     #[serde(default)]
     pub args: serde_json::Value,
+}
+
+/// `workload: - manifests:` — Kubernetes manifests with a timing block for what they cannot say.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RawManifests {
+    /// A multi-document YAML file, relative to the scenario.
+    pub file: Option<String>,
+    /// The manifests inline, as a YAML string.
+    pub inline: Option<String>,
+    /// When the objects are created (default 0s).
+    pub at: Option<String>,
+    /// Per-object timing, by object name.
+    #[serde(default)]
+    pub objects: BTreeMap<String, RawObjectTiming>,
+}
+
+/// Timing of one manifest object.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RawObjectTiming {
+    /// Creation time (overrides the section's `at`).
+    pub at: Option<String>,
+    /// Replica count over time (Deployments and StatefulSets).
+    pub replicas: Option<RawReplicas>,
+    /// How long each pod runs (required for Jobs).
+    pub duration: Option<RawDistribution>,
+}
+
+/// Replica changes: `{steps: [{at: 2h, count: 10}]}` or `{dailyProfile: [24 counts]}`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub enum RawReplicas {
+    /// Step changes at given times.
+    Steps(Vec<RawReplicaStep>),
+    /// One count per hour of the day, repeating daily.
+    DailyProfile(Vec<i64>),
+}
+
+/// One replica step.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RawReplicaStep {
+    /// When.
+    pub at: String,
+    /// New replica count.
+    pub count: i64,
 }

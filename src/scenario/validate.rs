@@ -24,7 +24,8 @@ use crate::cluster::taints::{Taint, TaintEffect, Toleration, TolerationOperator}
 use crate::sim::time::{SimDuration, SimTime};
 use crate::suggest::did_you_mean;
 use crate::workload::{
-    Arrivals, DeploymentSpec, GeneratorSpec, OwnerKind, PodTemplate, RequestChoice, TraceSpec,
+    Arrivals, ControllerKind, ControllerSpec, GeneratorSpec, OwnerKind, PodTemplate, RequestChoice,
+    TraceSpec,
 };
 
 /// Fargate price, $ per vCPU-hour, us-east-1 Linux/x86 (EKS_FACTS "Fargate for EKS").
@@ -386,7 +387,8 @@ pub fn validate(raw: RawScenario, path: &Path) -> Result<Scenario, ScenarioError
         );
     }
 
-    let workload = validate_workload(&mut cx, &raw.workload);
+    let mut pdbs = Vec::new();
+    let workload = validate_workload(&mut cx, &raw.workload, horizon, &mut pdbs);
     let scheduler = {
         let mut issues = Vec::new();
         let p = super::scheduler_config::profile(
@@ -420,6 +422,7 @@ pub fn validate(raw: RawScenario, path: &Path) -> Result<Scenario, ScenarioError
         sample_interval,
         scheduler,
         workload,
+        pdbs,
         ignored_fields: cx.ignored,
     })
 }
@@ -969,6 +972,7 @@ fn template(cx: &mut Ctx, p: &str, name: &str, f: TemplateFields) -> PodTemplate
         tolerations: tolerations(cx, &format!("{p}.tolerations"), f.tolerations),
         privileged: f.privileged.unwrap_or(false),
         host_network: f.host_network.unwrap_or(false),
+        host_port: false,
         constraints: Default::default(),
         owner: f.owner,
     }
@@ -997,7 +1001,12 @@ fn request(
     }
 }
 
-fn validate_workload(cx: &mut Ctx, items: &[RawWorkload]) -> Vec<WorkloadSpec> {
+fn validate_workload(
+    cx: &mut Ctx,
+    items: &[RawWorkload],
+    horizon: SimDuration,
+    pdbs: &mut Vec<crate::workload::PdbSpec>,
+) -> Vec<WorkloadSpec> {
     let mut out = Vec::new();
     let mut names = BTreeSet::new();
     let mut check_name = |cx: &mut Ctx, p: &str, name: &Option<String>| -> String {
@@ -1047,12 +1056,15 @@ fn validate_workload(cx: &mut Ctx, items: &[RawWorkload]) -> Vec<WorkloadSpec> {
                         owner: OwnerKind::ReplicaSet,
                     },
                 );
-                out.push(WorkloadSpec::Deployment(DeploymentSpec {
+                out.push(WorkloadSpec::Controller(ControllerSpec {
                     name,
-                    replicas,
-                    at: SimTime(at.0),
-                    requests,
+                    kind: ControllerKind::ReplicaSet,
                     template,
+                    requests,
+                    at: SimTime(at.0),
+                    replicas: vec![(SimTime(at.0), replicas)],
+                    duration: None,
+                    grace: super::manifests::DEFAULT_GRACE,
                 }));
             }
             RawWorkload::Generator(g) => {
@@ -1192,6 +1204,25 @@ fn validate_workload(cx: &mut Ctx, items: &[RawWorkload]) -> Vec<WorkloadSpec> {
                     count,
                     template,
                 }));
+            }
+            RawWorkload::Manifests(m) => {
+                let p = format!("workload[{i}].manifests");
+                let base = cx.base_dir.clone();
+                let mut issues = Vec::new();
+                let specs =
+                    super::manifests::controllers(m, &p, &base, horizon, &mut |path, msg| {
+                        issues.push((path, msg))
+                    });
+                for (path, msg) in issues {
+                    cx.err(path, msg);
+                }
+                for (c, pdbs_of) in specs {
+                    if let Some(c) = c {
+                        let _ = check_name(cx, &p, &Some(c.name.clone()));
+                        out.push(WorkloadSpec::Controller(c));
+                    }
+                    pdbs.extend(pdbs_of);
+                }
             }
             RawWorkload::Trace(t) => {
                 let p = format!("workload[{i}].trace");

@@ -90,10 +90,26 @@ impl PendingPool {
 
     /// True when a pod of this class is already waiting: then the new pod cannot fit anywhere
     /// either (the pool holds only pods that fit nowhere), and its full scan can be skipped.
-    pub fn has_waiting_class(&self, pod: &PodSpec) -> bool {
-        self.ids
-            .get(&ClassKey::of(pod))
-            .is_some_and(|&id| !self.members[id as usize].is_empty())
+    /// Dead members (deleted pods, `is_live` false) at the head are dropped on the way.
+    pub fn has_waiting_class(&mut self, pod: &PodSpec, is_live: impl Fn(PodKey) -> bool) -> bool {
+        let Some(&id) = self.ids.get(&ClassKey::of(pod)) else {
+            return false;
+        };
+        let q = &mut self.members[id as usize];
+        while let Some(&(seq, k)) = q.front() {
+            if is_live(k) {
+                return true;
+            }
+            q.pop_front();
+            self.len -= 1;
+            self.heads
+                .remove(&(Reverse(self.priorities[id as usize]), seq, id));
+            if let Some(&(next, _)) = q.front() {
+                self.heads
+                    .insert((Reverse(self.priorities[id as usize]), next, id));
+            }
+        }
+        false
     }
 
     /// Offers waiting pods, best first, to `try_place` (which takes the pod — reserving its room
@@ -194,8 +210,8 @@ mod tests {
         pool.push(&pod(500, 0), key(1), 1);
         pool.push(&pod(500, 0), key(2), 2);
         pool.push(&pod(500, 10), key(3), 3); // higher priority goes first
-        assert!(pool.has_waiting_class(&pod(500, 0)));
-        assert!(!pool.has_waiting_class(&pod(600, 0)));
+        assert!(pool.has_waiting_class(&pod(500, 0), |_| true));
+        assert!(!pool.has_waiting_class(&pod(600, 0), |_| true));
         let mut room = 1000u64;
         let mut placed = vec![];
         let mut offered = vec![];

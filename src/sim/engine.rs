@@ -32,7 +32,7 @@ use crate::scheduler::queue::{ClassKey, SchedulingQueue};
 use crate::scheduler::topology::TopologyIndex;
 use crate::scheduler::{ClusterView, CycleTrace, Scheduler, node_tree_order};
 use crate::workload::{
-    DeploymentSource, GeneratorSource, PodSource, PodSpec, TraceSource, WorkloadError,
+    ControllerKind, ControllerSpec, GeneratorSource, PodSource, PodSpec, TraceSource, WorkloadError,
 };
 
 /// Columns of pods.csv (DESIGN.md contract, then additions).
@@ -178,6 +178,28 @@ struct Outputs {
     timeline: CsvOut,
 }
 
+/// A controller at run time: its pods and progress.
+struct CtrlState<'s> {
+    spec: &'s ControllerSpec,
+    /// Live pods, oldest first.
+    live: Vec<PodKey>,
+    next_index: u64,
+    succeeded: u32,
+    /// Pods refused at admission (they stay Pending in Kubernetes and count as replicas).
+    rejected: u64,
+    desired: u64,
+    rng: SimRng,
+}
+
+/// Why a pod leaves the cluster other than by finishing.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Removal {
+    /// Its controller scaled down.
+    ScaleDown,
+    /// Preempted by a higher-priority pod.
+    Preempted,
+}
+
 /// One run of a scenario.
 struct Engine<'s> {
     sc: &'s Scenario,
@@ -186,6 +208,7 @@ struct Engine<'s> {
     now: SimTime,
     queue: EventQueue<Event>,
     sources: Vec<Box<dyn PodSource + 's>>,
+    controllers: Vec<CtrlState<'s>>,
     next_specs: Vec<Option<PodSpec>>,
     pods: PodTable,
     arrivals: u64,
@@ -299,9 +322,21 @@ impl<'s> Engine<'s> {
         explain_pod: &Option<String>,
     ) -> Result<Self, RunError> {
         let mut sources: Vec<Box<dyn PodSource + 's>> = Vec::new();
+        let mut controllers: Vec<CtrlState<'s>> = Vec::new();
         for w in &sc.workload {
             sources.push(match w {
-                WorkloadSpec::Deployment(d) => Box::new(DeploymentSource::new(d.clone())),
+                WorkloadSpec::Controller(c) => {
+                    controllers.push(CtrlState {
+                        spec: c,
+                        live: Vec::new(),
+                        next_index: 0,
+                        succeeded: 0,
+                        rejected: 0,
+                        desired: 0,
+                        rng: stream(seed, &format!("workload/{}", c.name)),
+                    });
+                    continue;
+                }
                 WorkloadSpec::Generator(g) => Box::new(GeneratorSource::new(g.clone(), seed)),
                 WorkloadSpec::Trace(t) => Box::new(TraceSource::open(t.clone())?),
             });
@@ -318,6 +353,7 @@ impl<'s> Engine<'s> {
             now: SimTime::ZERO,
             queue: EventQueue::new(),
             sources,
+            controllers,
             next_specs: vec![None; n],
             pods: PodTable::default(),
             arrivals: 0,
@@ -376,6 +412,19 @@ impl<'s> Engine<'s> {
         }
         for s in 0..self.sources.len() {
             self.pull_next(s)?;
+        }
+        for (c, st) in self.controllers.iter().enumerate() {
+            if let Some(&(t, _)) = st.spec.replicas.first()
+                && t <= self.horizon
+            {
+                self.queue.push(
+                    t,
+                    Event::ControllerStep {
+                        ctrl: c as u32,
+                        step: 0,
+                    },
+                );
+            }
         }
         self.queue.push(SimTime::ZERO, Event::Sample);
         Ok(())
@@ -501,6 +550,10 @@ impl<'s> Engine<'s> {
                 Event::BackoffFlush => self.on_backoff_flush(),
                 Event::LeftoverFlush => self.on_leftover_flush(),
                 Event::PodBound { pod } => self.complete_bind(pod),
+                Event::ControllerStep { ctrl, step } => {
+                    self.on_controller_step(ctrl as usize, step as usize)?
+                }
+                Event::PodTerminated { pod } => self.on_pod_terminated(pod)?,
             }
         }
         Ok(())
@@ -508,13 +561,17 @@ impl<'s> Engine<'s> {
 
     fn on_arrival(&mut self, source: usize) -> Result<(), RunError> {
         if let Some(spec) = self.next_specs[source].take() {
-            self.admit(spec)?;
+            self.admit(spec, None)?;
         }
         self.pull_next(source)
     }
 
     /// The API server receives a pod: the Fargate webhook decides where it goes.
-    fn admit(&mut self, spec: PodSpec) -> Result<(), RunError> {
+    fn admit(
+        &mut self,
+        spec: PodSpec,
+        controller: Option<usize>,
+    ) -> Result<Option<PodKey>, RunError> {
         self.counts.submitted += 1;
         let seq = self.arrivals;
         self.arrivals += 1;
@@ -524,6 +581,7 @@ impl<'s> Engine<'s> {
             &spec.labels,
         );
         let mut pod = Pod::new(spec, seq);
+        pod.controller = controller;
         match profile {
             Some(p) => {
                 pod.capacity = Some(CapacityKind::Fargate);
@@ -548,6 +606,7 @@ impl<'s> Engine<'s> {
                         pod.reason = Some(reason);
                         self.counts.rejected += 1;
                         self.write_pod(&pod)?;
+                        return Ok(None);
                     }
                     Ok(size) => {
                         let zones = &self.sc.cluster.zones;
@@ -566,12 +625,17 @@ impl<'s> Engine<'s> {
                         } else {
                             self.fargate_waiting.push_back(key);
                         }
+                        return Ok(Some(key));
                     }
                 }
             }
             None => {
                 pod.capacity = Some(CapacityKind::Ec2);
-                let waiting_class = self.squeue.pool.has_waiting_class(&pod.spec);
+                let pods = &self.pods;
+                let waiting_class = self
+                    .squeue
+                    .pool
+                    .has_waiting_class(&pod.spec, |k| pods.get(k).is_some());
                 pod.queued_at = self.now;
                 if waiting_class {
                     // A pod of the same class already fits nowhere, so this one cannot either:
@@ -606,19 +670,23 @@ impl<'s> Engine<'s> {
                     self.squeue.push_active(p.queue_entry(key));
                     self.kick_scheduler();
                 }
+                Ok(Some(key))
             }
         }
-        Ok(())
     }
 
     /// The fargate-scheduler takes a pod: a micro-VM is created for it.
     fn start_fargate(&mut self, key: PodKey) {
-        self.fargate_active += 1;
-        self.fargate_pods_started += 1;
         let now = self.now;
         let Some(pod) = self.pods.get_mut(key) else {
+            // Deleted while waiting for quota: the next waiting pod takes the slot.
+            if let Some(next) = self.fargate_waiting.pop_front() {
+                self.start_fargate(next);
+            }
             return;
         };
+        self.fargate_active += 1;
+        self.fargate_pods_started += 1;
         pod.phase = PodPhase::Starting;
         pod.scheduled = Some(now);
         self.n_pending -= 1;
@@ -877,17 +945,55 @@ impl<'s> Engine<'s> {
     }
 
     fn on_pod_finished(&mut self, key: PodKey) -> Result<(), RunError> {
+        let Some(pod) = self.pods.get(key) else {
+            return Ok(());
+        };
+        if pod.terminating {
+            return Ok(());
+        }
+        self.counts.succeeded += 1;
+        self.release(key, PodPhase::Succeeded)
+    }
+
+    /// A deleted or evicted pod's containers have stopped after its grace period.
+    fn on_pod_terminated(&mut self, key: PodKey) -> Result<(), RunError> {
+        let Some(pod) = self.pods.get(key) else {
+            return Ok(());
+        };
+        let phase = if pod.removal == Some(Removal::Preempted) {
+            PodPhase::Evicted
+        } else {
+            PodPhase::Deleted
+        };
+        match phase {
+            PodPhase::Evicted => self.counts.evicted += 1,
+            _ => self.counts.deleted += 1,
+        }
+        self.release(key, phase)
+    }
+
+    /// A pod leaves the cluster: its row is written, its room and billing end, and its
+    /// controller reacts (a Job counts a success; a ReplicaSet replaces an evicted pod).
+    fn release(&mut self, key: PodKey, phase: PodPhase) -> Result<(), RunError> {
         let now = self.now;
         let Some(mut pod) = self.pods.remove(key) else {
             return Ok(());
         };
-        pod.phase = PodPhase::Succeeded;
+        match pod.phase {
+            PodPhase::Pending => self.n_pending -= 1,
+            PodPhase::Running => self.n_running -= 1,
+            _ => {}
+        }
+        let was_started = pod.phase != PodPhase::Pending;
+        pod.phase = phase;
         pod.finished = Some(now);
-        self.n_running -= 1;
-        self.counts.succeeded += 1;
         self.write_pod(&pod)?;
-        if let Some(f) = &pod.fargate {
-            self.cost_meter.change(now.0, -f.rate_per_hour);
+        if let Some(f) = &pod.fargate
+            && was_started
+        {
+            if pod.pull_start.is_some() {
+                self.cost_meter.change(now.0, -f.rate_per_hour);
+            }
             self.fargate_active -= 1;
             if let Some(next) = self.fargate_waiting.pop_front() {
                 self.start_fargate(next);
@@ -902,6 +1008,167 @@ impl<'s> Engine<'s> {
             self.update_util();
             self.retry_pending_on(n);
             self.pod_event();
+        }
+        if let Some(c) = pod.controller {
+            let st = &mut self.controllers[c];
+            st.live.retain(|k| *k != key);
+            if phase == PodPhase::Succeeded {
+                st.succeeded += 1;
+            }
+            if pod.removal != Some(Removal::ScaleDown) {
+                self.reconcile(c)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Starts removing a pod: a pending pod goes at once; a pod with capacity keeps it for its
+    /// grace period (terminationGracePeriodSeconds), then leaves.
+    fn remove_pod(&mut self, key: PodKey, why: Removal) -> Result<(), RunError> {
+        let grace = {
+            let Some(pod) = self.pods.get_mut(key) else {
+                return Ok(());
+            };
+            if pod.terminating {
+                return Ok(());
+            }
+            pod.terminating = true;
+            pod.removal = Some(why);
+            let grace = pod
+                .controller
+                .map(|c| self.controllers[c].spec.grace)
+                .unwrap_or(SimDuration::from_secs(30));
+            if pod.phase == PodPhase::Pending && pod.node.is_none() {
+                SimDuration::ZERO
+            } else {
+                grace
+            }
+        };
+        if let Some(c) = self.pods.get(key).and_then(|p| p.controller) {
+            self.controllers[c].live.retain(|k| *k != key);
+        }
+        if grace.0 == 0 {
+            self.on_pod_terminated(key)
+        } else {
+            self.queue
+                .push(self.now + grace, Event::PodTerminated { pod: key });
+            Ok(())
+        }
+    }
+
+    fn on_controller_step(&mut self, c: usize, step: usize) -> Result<(), RunError> {
+        let spec = self.controllers[c].spec;
+        if let Some(&(_, n)) = spec.replicas.get(step) {
+            self.controllers[c].desired = n;
+        }
+        if let Some(&(t, _)) = spec.replicas.get(step + 1)
+            && t <= self.horizon
+        {
+            self.queue.push(
+                t.max(self.now),
+                Event::ControllerStep {
+                    ctrl: c as u32,
+                    step: step as u32 + 1,
+                },
+            );
+        }
+        self.reconcile(c)
+    }
+
+    /// Brings a controller's pods to what it wants: creates missing replicas (or Job pods),
+    /// deletes surplus replicas in the ReplicaSet controller's order (unscheduled first, then
+    /// starting, then running; newest first among equals).
+    fn reconcile(&mut self, c: usize) -> Result<(), RunError> {
+        let st = &self.controllers[c];
+        let spec = st.spec;
+        let live = st.live.len() as u64;
+        let target: u64 = match &spec.kind {
+            ControllerKind::ReplicaSet | ControllerKind::StatefulSet => {
+                st.desired.saturating_sub(st.rejected)
+            }
+            ControllerKind::Job {
+                parallelism,
+                completions,
+            } => {
+                let remaining = match completions {
+                    Some(n) => u64::from(n.saturating_sub(st.succeeded)),
+                    None if st.succeeded > 0 => 0,
+                    None => u64::from(*parallelism),
+                };
+                remaining.min(u64::from(*parallelism))
+            }
+            ControllerKind::Pod => u64::from(st.next_index == 0 && st.desired > 0),
+        };
+        if matches!(spec.kind, ControllerKind::Pod) {
+            if target == 1 {
+                self.create_pod(c)?;
+            }
+            return Ok(());
+        }
+        if live < target {
+            for _ in live..target {
+                self.create_pod(c)?;
+            }
+        } else if live > target
+            && matches!(
+                spec.kind,
+                ControllerKind::ReplicaSet | ControllerKind::StatefulSet
+            )
+        {
+            let mut ranked: Vec<(u8, std::cmp::Reverse<u64>, PodKey)> = self.controllers[c]
+                .live
+                .iter()
+                .filter_map(|&k| {
+                    self.pods.get(k).map(|p| {
+                        let rank = match (
+                            p.phase,
+                            p.node.is_some() || p.fargate.is_some() && p.scheduled.is_some(),
+                        ) {
+                            (PodPhase::Pending, false) => 0,
+                            (PodPhase::Pending, true) | (PodPhase::Starting, _) => 1,
+                            _ => 2,
+                        };
+                        (rank, std::cmp::Reverse(p.arrival_seq), k)
+                    })
+                })
+                .collect();
+            ranked.sort();
+            for (_, _, k) in ranked.into_iter().take((live - target) as usize) {
+                self.remove_pod(k, Removal::ScaleDown)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Creates one pod of controller `c` now.
+    fn create_pod(&mut self, c: usize) -> Result<(), RunError> {
+        let st = &mut self.controllers[c];
+        let spec = st.spec;
+        let name = match spec.kind {
+            ControllerKind::Pod => spec.name.clone(),
+            ControllerKind::StatefulSet => {
+                // The lowest ordinal not in use, as a StatefulSet recreates `web-0` as `web-0`.
+                let used: std::collections::BTreeSet<String> = st
+                    .live
+                    .iter()
+                    .filter_map(|k| self.pods.get(*k).map(|p| p.spec.name.clone()))
+                    .collect();
+                let mut i = 0;
+                while used.contains(&format!("{}-{i}", spec.name)) {
+                    i += 1;
+                }
+                format!("{}-{i}", spec.name)
+            }
+            _ => format!("{}-{}", spec.name, st.next_index),
+        };
+        st.next_index += 1;
+        let duration = spec.duration.as_ref().map(|d| d.sample(&mut st.rng));
+        let pod = spec
+            .template
+            .instantiate(self.now, name, &spec.name, &spec.requests, duration);
+        match self.admit(pod, Some(c))? {
+            Some(key) => self.controllers[c].live.push(key),
+            None => self.controllers[c].rejected += 1,
         }
         Ok(())
     }

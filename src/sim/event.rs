@@ -41,6 +41,18 @@ pub enum Event {
     BackoffFlush,
     /// Pods unschedulable for over 5 minutes are retried (every 30 s).
     LeftoverFlush,
+    /// A controller's replica count changes (or it is created).
+    ControllerStep {
+        /// Controller index.
+        ctrl: u32,
+        /// Index into its replica steps.
+        step: u32,
+    },
+    /// A deleted or evicted pod's grace period is over; its room is freed.
+    PodTerminated {
+        /// The pod.
+        pod: PodKey,
+    },
     /// A pod's binding API call completes.
     PodBound {
         /// The pod.

@@ -3,7 +3,7 @@
 //! source in its event queue.
 
 pub mod constraints;
-pub mod deployment;
+pub mod controller;
 pub mod generator;
 pub mod manifest;
 pub mod trace;
@@ -18,7 +18,7 @@ use crate::cluster::taints::Toleration;
 use crate::sim::time::{SimDuration, SimTime};
 
 pub use constraints::PodConstraints;
-pub use deployment::{DeploymentSource, DeploymentSpec};
+pub use controller::{ControllerKind, ControllerSpec, PdbSpec};
 pub use generator::{Arrivals, GeneratorSource, GeneratorSpec, RequestChoice};
 pub use trace::{TraceSource, TraceSpec};
 
@@ -69,6 +69,8 @@ pub struct PodSpec {
     pub privileged: bool,
     /// `hostNetwork: true` (not supported on Fargate).
     pub host_network: bool,
+    /// A container port with a hostPort (not supported on Fargate).
+    pub host_port: bool,
     /// Affinity and topology spread; shared by the pods of one template.
     pub constraints: Arc<PodConstraints>,
     /// Owning controller.
@@ -94,6 +96,8 @@ pub struct PodTemplate {
     pub privileged: bool,
     /// Host networking.
     pub host_network: bool,
+    /// Host ports.
+    pub host_port: bool,
     /// Affinity and topology spread.
     pub constraints: Arc<PodConstraints>,
     /// Owning controller of the pods.
@@ -125,6 +129,7 @@ impl PodTemplate {
             tolerations: self.tolerations.clone(),
             privileged: self.privileged,
             host_network: self.host_network,
+            host_port: self.host_port,
             constraints: self.constraints.clone(),
             owner: self.owner,
         }

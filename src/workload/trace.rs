@@ -228,6 +228,7 @@ impl TraceSource {
             tolerations: Vec::new(),
             privileged: false,
             host_network: false,
+            host_port: false,
             constraints: Default::default(),
             owner: super::OwnerKind::Job,
         })

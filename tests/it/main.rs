@@ -5,4 +5,5 @@ mod billing;
 mod common;
 mod determinism;
 mod invariants;
+mod manifests;
 mod scenarios;
