@@ -606,7 +606,7 @@ impl<'s> Engine<'s> {
                         pod.reason = Some(reason);
                         self.counts.rejected += 1;
                         self.write_pod(&pod)?;
-                        return Ok(None);
+                        Ok(None)
                     }
                     Ok(size) => {
                         let zones = &self.sc.cluster.zones;
@@ -625,7 +625,7 @@ impl<'s> Engine<'s> {
                         } else {
                             self.fargate_waiting.push_back(key);
                         }
-                        return Ok(Some(key));
+                        Ok(Some(key))
                     }
                 }
             }
