@@ -90,6 +90,8 @@ pub struct Pod {
     pub controller: Option<usize>,
     /// Deletion requested; it keeps its room until its grace period ends.
     pub terminating: bool,
+    /// nominatedNodeName: the node it preempted pods on and waits for.
+    pub nominated: Option<super::node::NodeId>,
     /// Why it is being removed (engine detail: `Removal` as a number).
     pub removal: Option<crate::sim::engine::Removal>,
 }
@@ -124,6 +126,7 @@ impl Pod {
             queued_at: spec_submit,
             controller: None,
             terminating: false,
+            nominated: None,
             removal: None,
         }
     }

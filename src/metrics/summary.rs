@@ -118,8 +118,17 @@ pub struct Summary {
     pub nodes: NodeCounts,
     /// Fargate.
     pub fargate: FargateSummary,
+    /// Scheduler figures.
+    pub scheduling: SchedulingSummary,
     /// eksctl fields accepted but not modelled, and quota warnings.
     pub notices: Vec<String>,
+}
+
+/// Scheduler figures.
+#[derive(Debug, Clone, Serialize, Default, PartialEq)]
+pub struct SchedulingSummary {
+    /// Preemptions (each evicts one or more pods).
+    pub preemptions: u64,
 }
 
 /// timing.json: the only file allowed to differ between two runs of the same scenario and seed.

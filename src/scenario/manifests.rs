@@ -26,7 +26,7 @@ type Err<'a> = &'a mut dyn FnMut(String, String);
 
 fn template(
     t: &PodTemplateInfo,
-    priority: i32,
+    (priority, preemption_never): (i32, bool),
     owner: crate::workload::OwnerKind,
 ) -> (PodTemplate, RequestChoice) {
     (
@@ -40,6 +40,7 @@ fn template(
             privileged: t.privileged,
             host_network: t.host_network,
             host_port: t.host_port,
+            preemption_never,
             constraints: Arc::new(t.constraints.clone()),
             owner,
         },
@@ -101,25 +102,28 @@ pub fn controllers(
         }),
     };
     // Priority classes: built-ins, then the file's.
-    let mut classes: BTreeMap<String, i32> = BTreeMap::from([
+    let mut classes: BTreeMap<String, (i32, bool)> = BTreeMap::from([
         (
             "system-cluster-critical".to_string(),
-            SYSTEM_CLUSTER_CRITICAL,
+            (SYSTEM_CLUSTER_CRITICAL, false),
         ),
-        ("system-node-critical".to_string(), SYSTEM_NODE_CRITICAL),
+        (
+            "system-node-critical".to_string(),
+            (SYSTEM_NODE_CRITICAL, false),
+        ),
     ]);
-    let mut global_default = 0;
+    let mut global_default = (0, false);
     for o in &set.objects {
         if let ManifestObject::PriorityClass {
             name,
             value,
             global_default: g,
-            ..
+            preemption_policy_never,
         } = o
         {
-            classes.insert(name.clone(), *value);
+            classes.insert(name.clone(), (*value, *preemption_policy_never));
             if *g {
-                global_default = *value;
+                global_default = (*value, *preemption_policy_never);
             }
         }
     }
@@ -151,11 +155,8 @@ pub fn controllers(
                 None
             }
         });
-        let priority = |t: &PodTemplateInfo, err: Err| -> i32 {
-            if let Some(p) = t.priority {
-                return p;
-            }
-            match &t.priority_class_name {
+        let priority = |t: &PodTemplateInfo, err: Err| -> (i32, bool) {
+            let class = match &t.priority_class_name {
                 None => global_default,
                 Some(c) => classes.get(c).copied().unwrap_or_else(|| {
                     let hint = did_you_mean(c, classes.keys().map(String::as_str));
@@ -163,9 +164,10 @@ pub fn controllers(
                         tp.clone(),
                         format!("priorityClassName `{c}` is not defined in the manifests{hint}"),
                     );
-                    0
+                    (0, false)
                 }),
-            }
+            };
+            (t.priority.unwrap_or(class.0), class.1)
         };
         let at_t = SimTime(at.0);
         let spec = |kind: ControllerKind,

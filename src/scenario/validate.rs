@@ -973,6 +973,7 @@ fn template(cx: &mut Ctx, p: &str, name: &str, f: TemplateFields) -> PodTemplate
         privileged: f.privileged.unwrap_or(false),
         host_network: f.host_network.unwrap_or(false),
         host_port: false,
+        preemption_never: false,
         constraints: Default::default(),
         owner: f.owner,
     }

@@ -6,6 +6,7 @@
 //! [`topology`]; the profile (which plugins, weights, strategies) in [`profile`].
 
 pub mod plugins;
+pub mod preemption;
 pub mod profile;
 pub mod queue;
 pub mod topology;

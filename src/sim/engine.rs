@@ -226,6 +226,9 @@ struct Engine<'s> {
     /// A leftover flush of pod-dependent unschedulable pods is queued.
     leftover_timer: bool,
     explain_pod: Option<String>,
+    /// Pods holding room on nodes, by priority (to skip preemption when nothing is lower).
+    bound_priorities: std::collections::BTreeMap<i32, u64>,
+    preemptions: u64,
     explained: Vec<ExplainedCycle>,
     explained_outcome: Option<Vec<(String, String)>>,
     fargate_waiting: VecDeque<PodKey>,
@@ -367,6 +370,8 @@ impl<'s> Engine<'s> {
             backoff_timer: None,
             leftover_timer: false,
             explain_pod: explain_pod.clone(),
+            bound_priorities: Default::default(),
+            preemptions: 0,
             explained: Vec::new(),
             explained_outcome: None,
             fargate_waiting: VecDeque::new(),
@@ -590,7 +595,7 @@ impl<'s> Engine<'s> {
                     daemonset: false,
                     privileged: pod.spec.privileged,
                     host_network: pod.spec.host_network,
-                    host_port: false,
+                    host_port: pod.spec.host_port,
                 };
                 let size = unsupported_reason(&traits).map(Err).unwrap_or_else(|| {
                     size_pod(&ContainerRequests {
@@ -779,6 +784,7 @@ impl<'s> Engine<'s> {
         match result {
             Ok(node) => self.assume(key, node),
             Err(u) => {
+                self.try_preempt(key);
                 let now = self.now;
                 let Some(pod) = self.pods.get_mut(key) else {
                     return;
@@ -797,6 +803,54 @@ impl<'s> Engine<'s> {
         }
     }
 
+    /// DefaultPreemption after a failed cycle: evict the cheapest set of lower-priority pods on
+    /// the best node; the pod is nominated to it and waits for the victims to terminate.
+    fn try_preempt(&mut self, key: PodKey) {
+        let Some(pod) = self.pods.get(key) else {
+            return;
+        };
+        if pod.spec.preemption_never
+            || self
+                .bound_priorities
+                .keys()
+                .next()
+                .is_none_or(|&low| low >= pod.spec.priority)
+        {
+            return;
+        }
+        if let Some(n) = pod.nominated {
+            let prio = pod.spec.priority;
+            let waiting = self.nodes[n.0 as usize].pods.iter().any(|k| {
+                self.pods
+                    .get(*k)
+                    .is_some_and(|p| p.terminating && p.spec.priority < prio)
+            });
+            if waiting {
+                return; // victims on the nominated node are still terminating
+            }
+        }
+        let spec = pod.spec.clone();
+        let Some(plan) = crate::scheduler::preemption::plan(
+            &self.scheduler,
+            &spec,
+            &mut self.nodes,
+            &self.order,
+            &self.pods,
+            &mut self.topo,
+            &self.sc.pdbs,
+        ) else {
+            return;
+        };
+        if let Some(p) = self.pods.get_mut(key) {
+            p.nominated = Some(plan.node);
+        }
+        self.preemptions += 1;
+        for v in plan.victims {
+            // Errors here can only come from writing pods.csv, which the run reports at the end.
+            let _ = self.remove_pod(v, Removal::Preempted);
+        }
+    }
+
     /// The scheduler's decision: the pod's room on the node is taken now (kube-scheduler's
     /// "assume"); the binding completes after the bind latency.
     fn assume(&mut self, key: PodKey, node_id: NodeId) {
@@ -808,6 +862,7 @@ impl<'s> Engine<'s> {
         let node = &mut self.nodes[node_id.0 as usize];
         node.add_requests(req, eph);
         node.pods.push(key);
+        *self.bound_priorities.entry(pod.spec.priority).or_default() += 1;
         self.ready_req += req;
         self.topo.bind(key, &pod.spec, node_id);
         self.update_util();
@@ -1000,6 +1055,12 @@ impl<'s> Engine<'s> {
             }
         }
         if let Some(n) = pod.node {
+            if let Some(c) = self.bound_priorities.get_mut(&pod.spec.priority) {
+                *c -= 1;
+                if *c == 0 {
+                    self.bound_priorities.remove(&pod.spec.priority);
+                }
+            }
             let node = &mut self.nodes[n.0 as usize];
             node.remove_requests(pod.spec.requests, pod.spec.ephemeral_mib);
             node.pods.retain(|k| *k != key);
@@ -1008,6 +1069,16 @@ impl<'s> Engine<'s> {
             self.update_util();
             self.retry_pending_on(n);
             self.pod_event();
+        }
+        if pod.removal == Some(Removal::Preempted)
+            && pod.controller.is_none()
+            && pod.spec.owner == crate::workload::OwnerKind::Job
+        {
+            // The Job controller replaces an evicted pod with a new one; a bare pod is lost.
+            let mut again = pod.spec.clone();
+            again.name.push_str("-r");
+            again.submit = now;
+            self.admit(again, None)?;
         }
         if let Some(c) = pod.controller {
             let st = &mut self.controllers[c];
@@ -1505,6 +1576,9 @@ impl<'s> Engine<'s> {
                 pods: self.fargate_pods_started,
                 vcpu_hours: round6(self.fargate_vcpu_hours),
                 gb_hours: round6(self.fargate_gb_hours),
+            },
+            scheduling: crate::metrics::summary::SchedulingSummary {
+                preemptions: self.preemptions,
             },
             notices: self.sc.ignored_fields.clone(),
         };

@@ -71,6 +71,8 @@ pub struct PodSpec {
     pub host_network: bool,
     /// A container port with a hostPort (not supported on Fargate).
     pub host_port: bool,
+    /// preemptionPolicy: Never (the pod waits instead of preempting).
+    pub preemption_never: bool,
     /// Affinity and topology spread; shared by the pods of one template.
     pub constraints: Arc<PodConstraints>,
     /// Owning controller.
@@ -98,6 +100,8 @@ pub struct PodTemplate {
     pub host_network: bool,
     /// Host ports.
     pub host_port: bool,
+    /// preemptionPolicy: Never.
+    pub preemption_never: bool,
     /// Affinity and topology spread.
     pub constraints: Arc<PodConstraints>,
     /// Owning controller of the pods.
@@ -130,6 +134,7 @@ impl PodTemplate {
             privileged: self.privileged,
             host_network: self.host_network,
             host_port: self.host_port,
+            preemption_never: self.preemption_never,
             constraints: self.constraints.clone(),
             owner: self.owner,
         }

@@ -229,6 +229,7 @@ impl TraceSource {
             privileged: false,
             host_network: false,
             host_port: false,
+            preemption_never: false,
             constraints: Default::default(),
             owner: super::OwnerKind::Job,
         })
