@@ -106,6 +106,45 @@ fn nonzero(v: u64, default: u64) -> u64 {
 }
 
 impl Node {
+    /// A Ready node with the given name, zone and allocatable, labelled with its zone and
+    /// hostname and nothing else requested: a fixture for benchmarks and property tests, and
+    /// the shape every launched node starts from.
+    pub fn ready(name: &str, zone: usize, zone_name: &str, allocatable: Resources) -> Node {
+        let mut labels = vec![
+            ("kubernetes.io/hostname".to_string(), name.to_string()),
+            (
+                "topology.kubernetes.io/zone".to_string(),
+                zone_name.to_string(),
+            ),
+        ];
+        labels.sort();
+        Node {
+            name: name.to_string(),
+            group: 0,
+            instance_type: String::new(),
+            capacity_type: CapacityType::OnDemand,
+            zone,
+            ami_version: String::new(),
+            launch: SimTime::ZERO,
+            ready: Some(SimTime::ZERO),
+            terminated: None,
+            termination_reason: None,
+            state: NodeState::Ready,
+            allocatable,
+            requested: Resources::default(),
+            price_per_hour: 0.0,
+            labels,
+            taints: Vec::new(),
+            unschedulable: false,
+            images: BTreeMap::new(),
+            pods: Vec::new(),
+            ephemeral_allocatable_mib: 0,
+            ephemeral_requested_mib: 0,
+            nonzero_cpu_m: 0,
+            nonzero_memory_mib: 0,
+        }
+    }
+
     /// Accounts a pod's requests on the node (DaemonSet pods included).
     pub fn add_requests(&mut self, requests: Resources, ephemeral_mib: u64) {
         self.requested += requests;

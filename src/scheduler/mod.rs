@@ -279,6 +279,10 @@ impl Unschedulable {
     /// 8 node(s) had untolerated taint {k: v}.` The parts are sorted as plain strings, as
     /// upstream `FitError.Error` sorts them (so `10 …` comes before `2 …`).
     pub fn message(&self) -> String {
+        if self.nodes == 0 {
+            // Upstream returns ErrNoNodesAvailable before filtering (schedule_one.go).
+            return "no nodes available to schedule pods".to_string();
+        }
         if self.reasons.is_empty() {
             return format!("0/{} nodes are available.", self.nodes);
         }

@@ -3,7 +3,9 @@
 mod bad_input;
 mod billing;
 mod common;
+mod conformance;
 mod determinism;
 mod invariants;
 mod manifests;
+mod preemption;
 mod scenarios;

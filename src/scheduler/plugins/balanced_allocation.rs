@@ -13,6 +13,9 @@ pub fn score(pod: &PodSpec, node: &Node, resources: &[ScoredResource]) -> i64 {
     let mut fractions = [0f64; 4];
     let mut n = 0;
     for &r in resources {
+        if super::node_resources_fit::skip_unrequested(pod, r) {
+            continue;
+        }
         let (req, alloc) = requested_and_allocatable(pod, node, r, false);
         if alloc == 0 {
             continue;

@@ -133,6 +133,13 @@ pub fn requested_and_allocatable(
     }
 }
 
+/// Upstream `calculateResourceAllocatableRequest` leaves out a scalar (extended) resource such
+/// as `nvidia.com/gpu` that the pod does not request, so CPU-only pods are not drawn to or
+/// pushed from GPU nodes by the GPU term.
+pub fn skip_unrequested(pod: &PodSpec, r: ScoredResource) -> bool {
+    r == ScoredResource::Gpu && pod.requests.gpus == 0
+}
+
 fn least_allocated(requested: i64, allocatable: i64) -> i64 {
     if allocatable == 0 || requested > allocatable {
         return 0;
@@ -174,6 +181,9 @@ pub fn score(pod: &PodSpec, node: &Node, cfg: &FitScoring) -> i64 {
     let mut total = 0;
     let mut weights = 0;
     for &(r, w) in &cfg.resources {
+        if skip_unrequested(pod, r) {
+            continue;
+        }
         let (req, alloc) = requested_and_allocatable(pod, node, r, true);
         if alloc == 0 && r != ScoredResource::Cpu && r != ScoredResource::Memory {
             // Extended resources a node does not have are skipped, as upstream does.

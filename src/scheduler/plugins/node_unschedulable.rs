@@ -1,15 +1,27 @@
 //! NodeUnschedulable: cordoned nodes (`spec.unschedulable`) take no new pods.
 
 use crate::cluster::node::Node;
+use crate::cluster::taints::{Taint, TaintEffect};
 use crate::scheduler::FilterFailure;
 use crate::workload::PodSpec;
 
-/// Fails on cordoned nodes. (Pods tolerating `node.kubernetes.io/unschedulable` are not modelled
-/// yet; DaemonSet pods are placed by the engine, not by this filter.)
-pub fn filter(_pod: &PodSpec, node: &Node) -> Result<(), FilterFailure> {
-    if node.unschedulable {
-        Err(FilterFailure::Unschedulable)
-    } else {
+/// The taint key a cordoned node is treated as having.
+pub const UNSCHEDULABLE_TAINT_KEY: &str = "node.kubernetes.io/unschedulable";
+
+/// Fails on cordoned nodes, unless the pod tolerates `node.kubernetes.io/unschedulable:
+/// NoSchedule` (upstream node_unschedulable.go). DaemonSet pods are placed by the engine.
+pub fn filter(pod: &PodSpec, node: &Node) -> Result<(), FilterFailure> {
+    if !node.unschedulable {
+        return Ok(());
+    }
+    let taint = Taint {
+        key: UNSCHEDULABLE_TAINT_KEY.to_string(),
+        value: String::new(),
+        effect: TaintEffect::NoSchedule,
+    };
+    if pod.tolerations.iter().any(|t| t.tolerates(&taint)) {
         Ok(())
+    } else {
+        Err(FilterFailure::Unschedulable)
     }
 }
