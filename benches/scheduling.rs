@@ -49,7 +49,7 @@ fn world(n: usize) -> World {
         nodes.push(Node::ready(&format!("node-{i}"), z, ZONES[z], alloc));
         topo.add_node(NodeId(i as u32));
     }
-    for i in 0..n {
+    for (i, node) in nodes.iter_mut().enumerate() {
         for j in 0..4 {
             let spec = PodSpec {
                 name: format!("p-{i}-{j}"),
@@ -60,7 +60,6 @@ fn world(n: usize) -> World {
                 ..Default::default()
             };
             let key = pods.insert(Pod::new(spec.clone(), 0));
-            let node = &mut nodes[i];
             node.add_requests(spec.requests, 0);
             node.pods.push(key);
             topo.bind(key, &spec, NodeId(i as u32));
