@@ -456,28 +456,8 @@ impl Scheduler {
         let p = &self.profile;
         let w = &p.weights;
         let n = feasible.len();
-        let node = |id: NodeId| &view.nodes[id.0 as usize];
-        let mut per_plugin: Vec<(&'static str, i64, Vec<i64>, Vec<i64>)> = Vec::new();
-        if w.taint_toleration > 0 {
-            let raw: Vec<i64> = feasible
-                .iter()
-                .map(|&id| taint_toleration::score(pod, node(id)))
-                .collect();
-            let mut norm = raw.clone();
-            taint_toleration::normalize(&mut norm);
-            per_plugin.push(("TaintToleration", w.taint_toleration, raw, norm));
-        }
-        if w.node_affinity > 0 {
-            let raw: Vec<i64> = feasible
-                .iter()
-                .map(|&id| node_affinity::score(pod, node(id)))
-                .collect();
-            let mut norm = raw.clone();
-            node_affinity::normalize(&mut norm);
-            per_plugin.push(("NodeAffinity", w.node_affinity, raw, norm));
-        }
-        if w.pod_topology_spread > 0
-            && let Some(st) = pod_topology_spread::pre_score(
+        let spread = if w.pod_topology_spread > 0 {
+            pod_topology_spread::pre_score(
                 pod,
                 &p.spread_defaulting,
                 view.nodes,
@@ -486,21 +466,11 @@ impl Scheduler {
                 view.pods,
                 topo,
             )
-        {
-            let mut raw: Vec<Option<i64>> = feasible
-                .iter()
-                .map(|&id| pod_topology_spread::score(&st, node(id), id, topo))
-                .collect();
-            let norm = pod_topology_spread::normalize(&mut raw);
-            per_plugin.push((
-                "PodTopologySpread",
-                w.pod_topology_spread,
-                raw.iter().map(|s| s.unwrap_or(0)).collect(),
-                norm,
-            ));
-        }
-        if w.inter_pod_affinity > 0
-            && let Some(st) = inter_pod_affinity::pre_score(
+        } else {
+            None
+        };
+        let affinity = if w.inter_pod_affinity > 0 {
+            inter_pod_affinity::pre_score(
                 pod,
                 p.hard_pod_affinity_weight,
                 view.nodes,
@@ -508,32 +478,83 @@ impl Scheduler {
                 view.pods,
                 topo,
             )
-        {
-            let raw: Vec<i64> = feasible
-                .iter()
-                .map(|&id| inter_pod_affinity::score(&st, node(id)))
-                .collect();
-            let mut norm = raw.clone();
+        } else {
+            None
+        };
+        // One pass over the feasible nodes computes every plugin's raw score, so each node's
+        // data is read once (the nodes do not all fit in cache at 1,000+ nodes).
+        let mut taint_raw = Vec::with_capacity(if w.taint_toleration > 0 { n } else { 0 });
+        let mut affinity_raw = Vec::with_capacity(if w.node_affinity > 0 { n } else { 0 });
+        let mut spread_raw: Vec<Option<i64>> =
+            Vec::with_capacity(if spread.is_some() { n } else { 0 });
+        let mut pod_aff_raw = Vec::with_capacity(if affinity.is_some() { n } else { 0 });
+        let mut fit_raw = Vec::with_capacity(if w.node_resources_fit > 0 { n } else { 0 });
+        let mut balanced_raw = Vec::with_capacity(if w.balanced_allocation > 0 { n } else { 0 });
+        let has_preferred = !pod.constraints.node_affinity.preferred.is_empty();
+        for &id in feasible {
+            let node = &view.nodes[id.0 as usize];
+            if w.taint_toleration > 0 {
+                taint_raw.push(if node.taints.is_empty() {
+                    0
+                } else {
+                    taint_toleration::score(pod, node)
+                });
+            }
+            if w.node_affinity > 0 {
+                affinity_raw.push(if has_preferred {
+                    node_affinity::score(pod, node)
+                } else {
+                    0
+                });
+            }
+            if let Some(st) = &spread {
+                spread_raw.push(pod_topology_spread::score(st, node, id, topo));
+            }
+            if let Some(st) = &affinity {
+                pod_aff_raw.push(inter_pod_affinity::score(st, node));
+            }
+            if w.node_resources_fit > 0 {
+                fit_raw.push(node_resources_fit::score(pod, node, &p.fit));
+            }
+            if w.balanced_allocation > 0 {
+                balanced_raw.push(balanced_allocation::score(pod, node, &p.balanced_resources));
+            }
+        }
+        let mut per_plugin: Vec<(&'static str, i64, Vec<i64>, Vec<i64>)> = Vec::new();
+        if w.taint_toleration > 0 {
+            let mut norm = taint_raw.clone();
+            taint_toleration::normalize(&mut norm);
+            per_plugin.push(("TaintToleration", w.taint_toleration, taint_raw, norm));
+        }
+        if w.node_affinity > 0 {
+            let mut norm = affinity_raw.clone();
+            node_affinity::normalize(&mut norm);
+            per_plugin.push(("NodeAffinity", w.node_affinity, affinity_raw, norm));
+        }
+        if spread.is_some() {
+            let norm = pod_topology_spread::normalize(&mut spread_raw);
+            let raw = spread_raw.iter().map(|s| s.unwrap_or(0)).collect();
+            per_plugin.push(("PodTopologySpread", w.pod_topology_spread, raw, norm));
+        }
+        if affinity.is_some() {
+            let mut norm = pod_aff_raw.clone();
             inter_pod_affinity::normalize(&mut norm);
-            per_plugin.push(("InterPodAffinity", w.inter_pod_affinity, raw, norm));
+            per_plugin.push(("InterPodAffinity", w.inter_pod_affinity, pod_aff_raw, norm));
         }
         if w.node_resources_fit > 0 {
-            let raw: Vec<i64> = feasible
-                .iter()
-                .map(|&id| node_resources_fit::score(pod, node(id), &p.fit))
-                .collect();
-            per_plugin.push(("NodeResourcesFit", w.node_resources_fit, raw.clone(), raw));
+            per_plugin.push((
+                "NodeResourcesFit",
+                w.node_resources_fit,
+                fit_raw.clone(),
+                fit_raw,
+            ));
         }
         if w.balanced_allocation > 0 {
-            let raw: Vec<i64> = feasible
-                .iter()
-                .map(|&id| balanced_allocation::score(pod, node(id), &p.balanced_resources))
-                .collect();
             per_plugin.push((
                 "NodeResourcesBalancedAllocation",
                 w.balanced_allocation,
-                raw.clone(),
-                raw,
+                balanced_raw.clone(),
+                balanced_raw,
             ));
         }
         let mut totals = vec![0i64; n];

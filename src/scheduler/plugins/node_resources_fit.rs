@@ -140,18 +140,29 @@ pub fn skip_unrequested(pod: &PodSpec, r: ScoredResource) -> bool {
     r == ScoredResource::Gpu && pod.requests.gpus == 0
 }
 
+/// `num / den` for non-negative values, in 32-bit arithmetic when both fit (64-bit division is
+/// several times slower on many x86 cores, and this runs for every scored node).
+#[inline]
+fn div(num: i64, den: i64) -> i64 {
+    if (num | den) >= 0 && ((num | den) as u64) <= u64::from(u32::MAX) {
+        i64::from(num as u32 / den as u32)
+    } else {
+        num / den
+    }
+}
+
 fn least_allocated(requested: i64, allocatable: i64) -> i64 {
     if allocatable == 0 || requested > allocatable {
         return 0;
     }
-    (allocatable - requested) * MAX_NODE_SCORE / allocatable
+    div((allocatable - requested) * MAX_NODE_SCORE, allocatable)
 }
 
 fn most_allocated(requested: i64, allocatable: i64) -> i64 {
     if allocatable == 0 {
         return 0;
     }
-    requested.min(allocatable) * MAX_NODE_SCORE / allocatable
+    div(requested.min(allocatable) * MAX_NODE_SCORE, allocatable)
 }
 
 /// Piecewise-linear interpolation of `shape` (utilization, score 0–10) at `utilization`, scaled
@@ -178,6 +189,22 @@ pub fn broken_linear(shape: &[(i64, i64)], utilization: i64) -> i64 {
 
 /// NodeResourcesFit score of placing `pod` on `node` (0–100).
 pub fn score(pod: &PodSpec, node: &Node, cfg: &FitScoring) -> i64 {
+    if cfg.strategy == FitStrategy::LeastAllocated
+        && let [(ScoredResource::Cpu, 1), (ScoredResource::Memory, 1)] = cfg.resources[..]
+    {
+        // The default profile, without the general loop.
+        let nz = |v: u64, d: u64| if v == 0 { d } else { v };
+        let cpu = least_allocated(
+            (node.nonzero_cpu_m + nz(pod.requests.cpu_m, DEFAULT_MILLI_CPU_REQUEST)) as i64,
+            node.allocatable.cpu_m as i64,
+        );
+        let mem = least_allocated(
+            (node.nonzero_memory_mib + nz(pod.requests.memory_mib, DEFAULT_MEMORY_REQUEST_MIB))
+                as i64,
+            node.allocatable.memory_mib as i64,
+        );
+        return (cpu + mem) / 2;
+    }
     let mut total = 0;
     let mut weights = 0;
     for &(r, w) in &cfg.resources {
@@ -218,7 +245,7 @@ pub fn score(pod: &PodSpec, node: &Node, cfg: &FitScoring) -> i64 {
     } else if matches!(cfg.strategy, FitStrategy::RequestedToCapacityRatio(_)) {
         (total as f64 / weights as f64).round() as i64
     } else {
-        total / weights
+        div(total, weights)
     }
 }
 
