@@ -8,4 +8,5 @@ mod determinism;
 mod invariants;
 mod manifests;
 mod preemption;
+mod properties;
 mod scenarios;
