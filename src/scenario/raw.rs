@@ -356,6 +356,10 @@ pub struct RawDeployment {
     /// Tolerations.
     #[serde(default)]
     pub tolerations: Vec<RawToleration>,
+    /// Node affinity and pod (anti-)affinity, as in a pod spec.
+    pub affinity: Option<serde_json::Value>,
+    /// Topology spread constraints, as in a pod spec.
+    pub topology_spread_constraints: Option<serde_json::Value>,
     /// Privileged container.
     pub privileged: Option<bool>,
     /// hostNetwork.
@@ -439,6 +443,10 @@ pub struct RawGenerator {
     /// Tolerations.
     #[serde(default)]
     pub tolerations: Vec<RawToleration>,
+    /// Node affinity and pod (anti-)affinity, as in a pod spec.
+    pub affinity: Option<serde_json::Value>,
+    /// Topology spread constraints, as in a pod spec.
+    pub topology_spread_constraints: Option<serde_json::Value>,
     /// Privileged container.
     pub privileged: Option<bool>,
     /// hostNetwork.

@@ -960,6 +960,8 @@ struct TemplateFields<'a> {
     privileged: Option<bool>,
     host_network: Option<bool>,
     owner: OwnerKind,
+    affinity: &'a Option<serde_json::Value>,
+    spread: &'a Option<serde_json::Value>,
 }
 
 fn template(cx: &mut Ctx, p: &str, name: &str, f: TemplateFields) -> PodTemplate {
@@ -974,7 +976,18 @@ fn template(cx: &mut Ctx, p: &str, name: &str, f: TemplateFields) -> PodTemplate
         host_network: f.host_network.unwrap_or(false),
         host_port: false,
         preemption_never: false,
-        constraints: Default::default(),
+        constraints: {
+            let (c, problems) = crate::workload::manifest::pod_constraints(
+                f.affinity.as_ref(),
+                f.spread.as_ref(),
+                p,
+            );
+            for msg in problems {
+                let (path, m) = msg.split_once(": ").unwrap_or((p, msg.as_str()));
+                cx.err(path.to_string(), m.to_string());
+            }
+            std::sync::Arc::new(c)
+        },
         owner: f.owner,
     }
 }
@@ -1055,6 +1068,8 @@ fn validate_workload(
                         privileged: d.privileged,
                         host_network: d.host_network,
                         owner: OwnerKind::ReplicaSet,
+                        affinity: &d.affinity,
+                        spread: &d.topology_spread_constraints,
                     },
                 );
                 out.push(WorkloadSpec::Controller(ControllerSpec {
@@ -1193,6 +1208,8 @@ fn validate_workload(
                         privileged: g.privileged,
                         host_network: g.host_network,
                         owner: OwnerKind::Job,
+                        affinity: &g.affinity,
+                        spread: &g.topology_spread_constraints,
                     },
                 );
                 out.push(WorkloadSpec::Generator(GeneratorSpec {

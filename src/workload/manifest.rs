@@ -577,6 +577,30 @@ struct Containers {
 }
 
 /// The reader's state: where it is and what it found.
+/// Reads `affinity` and `topologySpreadConstraints` written exactly as in a pod spec, for
+/// generators and deployments in scenario files. Problems come back as `path: message`.
+pub fn pod_constraints(
+    affinity: Option<&Value>,
+    spread: Option<&Value>,
+    path: &str,
+) -> (PodConstraints, Vec<String>) {
+    let mut r = Reader::default();
+    let mut out = PodConstraints::default();
+    if let Some(a) = affinity {
+        r.affinity(a, &join(path, "affinity"), &mut out);
+    }
+    if let Some(sp) = spread {
+        out.topology_spread = r.spread(sp, &join(path, "topologySpreadConstraints"));
+    }
+    let prefix = format!("doc {} ({}): ", r.doc, r.label);
+    let problems = r
+        .problems
+        .into_iter()
+        .map(|p| p.strip_prefix(&prefix).map(str::to_string).unwrap_or(p))
+        .collect();
+    (out, problems)
+}
+
 #[derive(Default)]
 struct Reader {
     /// Current document number.

@@ -97,3 +97,30 @@ fn inline_manifests_and_timing_errors() {
         "{e}"
     );
 }
+
+#[test]
+fn deployments_and_generators_take_pod_spec_constraints() {
+    let c = Case::new(&format!(
+        "horizon: 1h\nlatency: {{nodeLaunch: {{fixed: 10s}}}}\n{}workload:\n  - deployment:\n      name: web\n      replicas: 4\n      cpu: 100m\n      affinity:\n        podAntiAffinity:\n          requiredDuringSchedulingIgnoredDuringExecution:\n            - {{topologyKey: kubernetes.io/hostname, labelSelector: {{matchLabels: {{app: web}}}}}}\n",
+        cluster(
+            "[us-east-1a, us-east-1b, us-east-1c]",
+            "  managedNodeGroups:\n    - {name: ng, instanceType: m5.large, desiredCapacity: 3}\n"
+        )
+    ));
+    c.run(None, "o");
+    let pods = read_csv(&c.out("o/pods.csv"));
+    // One replica per host: three run, the fourth waits with kube-scheduler's reason.
+    let mut nodes: Vec<&str> = pods
+        .iter()
+        .filter(|p| p["outcome"] == "running")
+        .map(|p| p["node"].as_str())
+        .collect();
+    nodes.sort();
+    assert_eq!(nodes, vec!["ng-0", "ng-1", "ng-2"]);
+    let waiting: Vec<_> = pods.iter().filter(|p| p["outcome"] == "pending").collect();
+    assert_eq!(waiting.len(), 1);
+    assert_eq!(
+        waiting[0]["reason"],
+        "0/3 nodes are available: 3 node(s) didn't match pod anti-affinity rules."
+    );
+}
