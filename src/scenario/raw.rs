@@ -466,6 +466,16 @@ pub struct RawTrace {
     pub labels: BTreeMap<String, String>,
     /// Shift all arrivals by this much.
     pub offset: Option<String>,
+    /// nodeSelector of every pod (a row's `node_selector` column adds to it).
+    #[serde(default)]
+    pub node_selector: BTreeMap<String, String>,
+    /// Tolerations of every pod.
+    #[serde(default)]
+    pub tolerations: Vec<RawToleration>,
+    /// Affinity of every pod, as in a pod spec.
+    pub affinity: Option<serde_json::Value>,
+    /// Topology spread constraints of every pod, as in a pod spec.
+    pub topology_spread_constraints: Option<serde_json::Value>,
 }
 
 /// `scheduler:` section, with KubeSchedulerConfiguration's field names where they exist.

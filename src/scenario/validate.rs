@@ -1261,11 +1261,24 @@ fn validate_workload(
                     }
                 };
                 let offset = cx.duration(&format!("{p}.offset"), &t.offset, SimDuration::ZERO);
+                let (constraints, problems) = crate::workload::manifest::pod_constraints(
+                    t.affinity.as_ref(),
+                    t.topology_spread_constraints.as_ref(),
+                    &p,
+                );
+                for msg in problems {
+                    let (path, m) = msg.split_once(": ").unwrap_or((p.as_str(), msg.as_str()));
+                    cx.err(path.to_string(), m.to_string());
+                }
+                let tolerations = tolerations(cx, &format!("{p}.tolerations"), &t.tolerations);
                 out.push(WorkloadSpec::Trace(TraceSpec {
                     path,
                     namespace: t.namespace.clone(),
                     labels: sorted_pairs(&t.labels),
                     offset,
+                    node_selector: sorted_pairs(&t.node_selector),
+                    tolerations,
+                    constraints: std::sync::Arc::new(constraints),
                 }));
             }
         }

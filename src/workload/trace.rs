@@ -26,6 +26,12 @@ pub struct TraceSpec {
     pub labels: Vec<(String, String)>,
     /// Shift added to every submit time.
     pub offset: SimDuration,
+    /// nodeSelector of every pod; a row's `node_selector` column (`k=v;k2=v2`) adds to it.
+    pub node_selector: Vec<(String, String)>,
+    /// Tolerations of every pod.
+    pub tolerations: Vec<crate::cluster::taints::Toleration>,
+    /// Affinity and spread of every pod.
+    pub constraints: std::sync::Arc<super::PodConstraints>,
 }
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -41,6 +47,7 @@ struct Columns {
     priority: Option<usize>,
     group: Option<usize>,
     image: Option<usize>,
+    node_selector: Option<usize>,
 }
 
 /// Streams pods from a canonical trace CSV.
@@ -110,6 +117,7 @@ impl TraceSource {
             priority: find("priority"),
             group: find("group"),
             image: find("image"),
+            node_selector: find("node_selector"),
         };
         let stem = spec
             .path
@@ -204,6 +212,15 @@ impl TraceSource {
             "" => name.clone(),
             i => i.to_string(),
         };
+        let sel_text = opt(self.cols.node_selector)?;
+        let mut node_selector = parse_labels(sel_text)
+            .ok_or_else(|| format!("node_selector `{sel_text}` is not `key=value;key2=value2`"))?;
+        for (k, v) in &self.spec.node_selector {
+            if !node_selector.iter().any(|(nk, _)| nk == k) {
+                node_selector.push((k.clone(), v.clone()));
+            }
+        }
+        node_selector.sort();
         let submit = SimTime(SimDuration::from_secs_f64(submit_s).0) + self.spec.offset;
         if submit < self.last_submit {
             return Err(format!(
@@ -224,13 +241,13 @@ impl TraceSource {
             duration,
             priority,
             image,
-            node_selector: Vec::new(),
-            tolerations: Vec::new(),
+            node_selector,
+            tolerations: self.spec.tolerations.clone(),
             privileged: false,
             host_network: false,
             host_port: false,
             preemption_never: false,
-            constraints: Default::default(),
+            constraints: self.spec.constraints.clone(),
             owner: super::OwnerKind::Job,
         })
     }
@@ -283,6 +300,9 @@ mod tests {
             namespace: None,
             labels: vec![],
             offset: SimDuration::ZERO,
+            node_selector: vec![],
+            tolerations: vec![],
+            constraints: Default::default(),
         }
     }
 
@@ -314,6 +334,28 @@ mod tests {
         assert_eq!(pods[1].duration, None);
         assert_eq!(pods[1].requests, Resources::pod(250, 256, 1));
         assert_eq!(pods[1].priority, 7);
+    }
+
+    #[test]
+    fn node_selector_column_adds_to_the_trace_wide_selector() {
+        let f = write(
+            "submit_s,cpu_m,memory_mib,duration_s,node_selector\n0,1,1,1,pool=gpu\n1,1,1,1,\n",
+        );
+        let mut s = TraceSource::open(TraceSpec {
+            node_selector: vec![("tier".into(), "batch".into())],
+            ..spec(f.path())
+        })
+        .unwrap();
+        let a = s.next_pod().unwrap().unwrap();
+        assert_eq!(
+            a.node_selector,
+            vec![
+                ("pool".into(), "gpu".into()),
+                ("tier".into(), "batch".into())
+            ]
+        );
+        let b = s.next_pod().unwrap().unwrap();
+        assert_eq!(b.node_selector, vec![("tier".into(), "batch".into())]);
     }
 
     #[test]
