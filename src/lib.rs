@@ -4,6 +4,7 @@
 //! virtual clock by [`sim::engine`]; the run writes what happened and what it cost (see
 //! [`output`]). Same scenario and seed, same bytes.
 
+pub mod autoscaler;
 pub mod billing;
 pub mod cli;
 pub mod cluster;

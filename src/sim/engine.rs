@@ -213,6 +213,8 @@ struct Engine<'s> {
     pods: PodTable,
     arrivals: u64,
     nodes: Vec<Node>,
+    /// Nodes launched per group so far (names nodes `<group>-<n>`).
+    group_launched: Vec<u32>,
     ready_nodes: Vec<NodeId>,
     /// Ready nodes in kube-scheduler's node-tree order.
     order: Vec<NodeId>,
@@ -361,6 +363,7 @@ impl<'s> Engine<'s> {
             pods: PodTable::default(),
             arrivals: 0,
             nodes: Vec::new(),
+            group_launched: vec![0; sc.cluster.node_groups.len()],
             ready_nodes: Vec::new(),
             order: Vec::new(),
             scheduler: Scheduler::new(sc.scheduler.clone(), stream(seed, "scheduler")),
@@ -435,31 +438,15 @@ impl<'s> Engine<'s> {
         Ok(())
     }
 
-    fn launch_node(&mut self, group: usize, zone: usize) {
+    /// A node of `group` in `zone` as it would launch now (also the Cluster Autoscaler's
+    /// template), with the group's and the well-known labels, and its DaemonSet requests.
+    fn make_node(&self, group: usize, zone: usize, name: String) -> Option<Node> {
         let g = &self.sc.cluster.node_groups[group];
-        let Some(it) = g
-            .instance_types
-            .first()
-            .and_then(|t| self.sc.catalog.get(t))
-        else {
-            return;
-        };
+        let it = g.instance_types.first().and_then(|t| self.sc.catalog.get(t))?;
         let a = allocatable(it, self.sc.vm_memory_overhead);
         let pods = g.max_pods.unwrap_or(a.pods);
-        let alloc = Resources {
-            cpu_m: a.cpu_m,
-            memory_mib: a.memory_mib,
-            gpus: a.gpus,
-            pods,
-        };
-
-        let id = NodeId(self.nodes.len() as u32);
+        let alloc = Resources { cpu_m: a.cpu_m, memory_mib: a.memory_mib, gpus: a.gpus, pods };
         let zone_name = &self.sc.cluster.zones[zone];
-        let name = format!(
-            "{}-{}",
-            g.name,
-            self.nodes.iter().filter(|n| n.group == group).count()
-        );
         let mut labels: Vec<(String, String)> = g.labels.clone();
         let mut set = |k: &str, v: &str| {
             labels.retain(|(lk, _)| lk != k);
@@ -478,8 +465,7 @@ impl<'s> Engine<'s> {
             set("alpha.eksctl.io/nodegroup-name", &g.name);
         }
         labels.sort();
-        let price = it.price_per_hour_usd;
-        self.nodes.push(Node {
+        let mut node = Node {
             name,
             group,
             instance_type: it.name.clone(),
@@ -493,7 +479,7 @@ impl<'s> Engine<'s> {
             state: NodeState::Launching,
             allocatable: alloc,
             requested: Resources::default(),
-            price_per_hour: price,
+            price_per_hour: it.price_per_hour_usd,
             labels,
             taints: g.taints.clone(),
             unschedulable: false,
@@ -503,11 +489,21 @@ impl<'s> Engine<'s> {
             ephemeral_requested_mib: 0,
             nonzero_cpu_m: 0,
             nonzero_memory_mib: 0,
-        });
-        let node = self.nodes.last_mut().expect("just pushed");
+        };
         for ds in &self.sc.daemon_sets {
             node.add_requests(Resources::pod(ds.cpu_m, ds.memory_mib, 0), 0);
         }
+        Some(node)
+    }
+
+    fn launch_node(&mut self, group: usize, zone: usize) {
+        let id = NodeId(self.nodes.len() as u32);
+        let seq = self.group_launched[group];
+        let name = format!("{}-{seq}", self.sc.cluster.node_groups[group].name);
+        let Some(node) = self.make_node(group, zone, name) else { return };
+        self.group_launched[group] += 1;
+        let price = node.price_per_hour;
+        self.nodes.push(node);
         self.topo.add_node(id);
         self.nodes_launching += 1;
         self.cost_meter.change(self.now.0, price);

@@ -1,0 +1,124 @@
+//! Cluster Autoscaler (kubernetes/autoscaler): settings with the FAQ's flag names and defaults
+//! (EKS_FACTS "Cluster Autoscaler"), and the binpacking estimate behind a scale-up: how many
+//! nodes of a group's template the pending pods need.
+
+use super::expander::Expander;
+use crate::cluster::node::Node;
+use crate::scheduler::{CycleState, Profile, filter_node};
+use crate::sim::time::SimDuration;
+use crate::workload::PodSpec;
+
+/// Validated Cluster Autoscaler settings.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClusterAutoscalerSpec {
+    /// scan-interval (10s).
+    pub scan_interval: SimDuration,
+    /// expander (least-waste).
+    pub expander: Expander,
+    /// scale-down-enabled (true).
+    pub scale_down_enabled: bool,
+    /// scale-down-unneeded-time (10m).
+    pub scale_down_unneeded_time: SimDuration,
+    /// scale-down-utilization-threshold (0.5).
+    pub scale_down_utilization_threshold: f64,
+    /// scale-down-delay-after-add (10m).
+    pub scale_down_delay_after_add: SimDuration,
+    /// scale-down-delay-after-failure (3m).
+    pub scale_down_delay_after_failure: SimDuration,
+    /// max-node-provision-time (15m).
+    pub max_node_provision_time: SimDuration,
+    /// max-graceful-termination-sec (600).
+    pub max_graceful_termination: SimDuration,
+    /// max-empty-bulk-delete (10): nodes removed per scan.
+    pub max_empty_bulk_delete: u32,
+    /// skip-nodes-with-system-pods is not modelled; bare pods block scale-down unless this is
+    /// set (the FAQ's "pods not backed by a controller").
+    pub allow_unreplicated: bool,
+}
+
+impl Default for ClusterAutoscalerSpec {
+    fn default() -> Self {
+        ClusterAutoscalerSpec {
+            scan_interval: SimDuration::from_secs(10),
+            expander: Expander::LeastWaste,
+            scale_down_enabled: true,
+            scale_down_unneeded_time: SimDuration::from_secs(600),
+            scale_down_utilization_threshold: 0.5,
+            scale_down_delay_after_add: SimDuration::from_secs(600),
+            scale_down_delay_after_failure: SimDuration::from_secs(180),
+            max_node_provision_time: SimDuration::from_secs(900),
+            max_graceful_termination: SimDuration::from_secs(600),
+            max_empty_bulk_delete: 10,
+            allow_unreplicated: false,
+        }
+    }
+}
+
+/// Result of binpacking pending pods onto new nodes of one template.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Estimate {
+    /// Nodes needed (at most the cap).
+    pub nodes: u32,
+    /// Indices (into the given pods) of the pods those nodes take.
+    pub placed: Vec<usize>,
+}
+
+/// CA's binpacking estimator: pods in decreasing size order (CPU share + memory share of the
+/// template), each onto the first new node it fits, opening a node when none fits, up to `cap`
+/// nodes. Only pods that fit an empty template node at all are considered.
+pub fn binpack(profile: &Profile, template: &Node, pods: &[&PodSpec], cap: u32) -> Estimate {
+    let empty = CycleState::default();
+    let fits = |p: &PodSpec, n: &Node| filter_node(profile, &empty, p, n).is_ok();
+    let size = |p: &PodSpec| {
+        let a = &template.allocatable;
+        p.requests.cpu_m as f64 / a.cpu_m.max(1) as f64 + p.requests.memory_mib as f64 / a.memory_mib.max(1) as f64
+    };
+    let mut order: Vec<usize> = (0..pods.len()).filter(|&i| fits(pods[i], template)).collect();
+    order.sort_by(|&a, &b| size(pods[b]).total_cmp(&size(pods[a])).then(a.cmp(&b)));
+    let mut nodes: Vec<Node> = Vec::new();
+    let mut placed = Vec::new();
+    for i in order {
+        let p = pods[i];
+        let slot = nodes.iter().position(|n| fits(p, n));
+        let idx = match slot {
+            Some(s) => s,
+            None if (nodes.len() as u32) < cap => {
+                nodes.push(template.clone());
+                nodes.len() - 1
+            }
+            None => continue,
+        };
+        nodes[idx].add_requests(p.requests, p.ephemeral_mib);
+        placed.push(i);
+    }
+    Estimate { nodes: nodes.len() as u32, placed }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::resources::Resources;
+
+    fn pod(cpu: u64, mem: u64) -> PodSpec {
+        PodSpec { requests: Resources::pod(cpu, mem, 0), ..Default::default() }
+    }
+
+    #[test]
+    fn binpack_first_fit_decreasing() {
+        let t = Node::ready("t", 0, "a", Resources { cpu_m: 2000, memory_mib: 8192, gpus: 0, pods: 110 });
+        // Sizes (cpu share): 1500, 1000, 1000, 500, 500 → [1500+500], [1000+1000], [500]: 3 nodes.
+        let pods = [pod(1000, 100), pod(500, 100), pod(1500, 100), pod(1000, 100), pod(500, 100)];
+        let refs: Vec<&PodSpec> = pods.iter().collect();
+        let e = binpack(&Profile::default(), &t, &refs, 10);
+        assert_eq!(e.nodes, 3);
+        assert_eq!(e.placed.len(), 5);
+        // Capped at 2 nodes: the smallest pod is left out.
+        let e = binpack(&Profile::default(), &t, &refs, 2);
+        assert_eq!(e.nodes, 2);
+        assert_eq!(e.placed.len(), 4);
+        // A pod larger than the template is never placed.
+        let big = [pod(3000, 100)];
+        let e = binpack(&Profile::default(), &t, &big.iter().collect::<Vec<_>>(), 10);
+        assert_eq!(e, Estimate::default());
+    }
+}
