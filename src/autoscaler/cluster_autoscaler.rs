@@ -71,9 +71,12 @@ pub fn binpack(profile: &Profile, template: &Node, pods: &[&PodSpec], cap: u32) 
     let fits = |p: &PodSpec, n: &Node| filter_node(profile, &empty, p, n).is_ok();
     let size = |p: &PodSpec| {
         let a = &template.allocatable;
-        p.requests.cpu_m as f64 / a.cpu_m.max(1) as f64 + p.requests.memory_mib as f64 / a.memory_mib.max(1) as f64
+        p.requests.cpu_m as f64 / a.cpu_m.max(1) as f64
+            + p.requests.memory_mib as f64 / a.memory_mib.max(1) as f64
     };
-    let mut order: Vec<usize> = (0..pods.len()).filter(|&i| fits(pods[i], template)).collect();
+    let mut order: Vec<usize> = (0..pods.len())
+        .filter(|&i| fits(pods[i], template))
+        .collect();
     order.sort_by(|&a, &b| size(pods[b]).total_cmp(&size(pods[a])).then(a.cmp(&b)));
     let mut nodes: Vec<Node> = Vec::new();
     let mut placed = Vec::new();
@@ -91,7 +94,10 @@ pub fn binpack(profile: &Profile, template: &Node, pods: &[&PodSpec], cap: u32) 
         nodes[idx].add_requests(p.requests, p.ephemeral_mib);
         placed.push(i);
     }
-    Estimate { nodes: nodes.len() as u32, placed }
+    Estimate {
+        nodes: nodes.len() as u32,
+        placed,
+    }
 }
 
 #[cfg(test)]
@@ -100,14 +106,33 @@ mod tests {
     use crate::cluster::resources::Resources;
 
     fn pod(cpu: u64, mem: u64) -> PodSpec {
-        PodSpec { requests: Resources::pod(cpu, mem, 0), ..Default::default() }
+        PodSpec {
+            requests: Resources::pod(cpu, mem, 0),
+            ..Default::default()
+        }
     }
 
     #[test]
     fn binpack_first_fit_decreasing() {
-        let t = Node::ready("t", 0, "a", Resources { cpu_m: 2000, memory_mib: 8192, gpus: 0, pods: 110 });
+        let t = Node::ready(
+            "t",
+            0,
+            "a",
+            Resources {
+                cpu_m: 2000,
+                memory_mib: 8192,
+                gpus: 0,
+                pods: 110,
+            },
+        );
         // Sizes (cpu share): 1500, 1000, 1000, 500, 500 → [1500+500], [1000+1000], [500]: 3 nodes.
-        let pods = [pod(1000, 100), pod(500, 100), pod(1500, 100), pod(1000, 100), pod(500, 100)];
+        let pods = [
+            pod(1000, 100),
+            pod(500, 100),
+            pod(1500, 100),
+            pod(1000, 100),
+            pod(500, 100),
+        ];
         let refs: Vec<&PodSpec> = pods.iter().collect();
         let e = binpack(&Profile::default(), &t, &refs, 10);
         assert_eq!(e.nodes, 3);

@@ -46,8 +46,15 @@ pub struct ScaleUpOption {
 impl ScaleUpOption {
     /// least-waste's score: idle CPU share + idle memory share (lower is better).
     pub fn waste(&self) -> f64 {
-        let w = |cap: u64, req: u64| if cap == 0 { 0.0 } else { (cap.saturating_sub(req)) as f64 / cap as f64 };
-        w(self.cpu_capacity_m, self.cpu_requested_m) + w(self.memory_capacity_mib, self.memory_requested_mib)
+        let w = |cap: u64, req: u64| {
+            if cap == 0 {
+                0.0
+            } else {
+                (cap.saturating_sub(req)) as f64 / cap as f64
+            }
+        };
+        w(self.cpu_capacity_m, self.cpu_requested_m)
+            + w(self.memory_capacity_mib, self.memory_requested_mib)
     }
 }
 
@@ -66,24 +73,41 @@ impl Expander {
             Expander::Random => (0..options.len()).collect(),
             Expander::MostPods => {
                 let m = options.iter().map(|o| o.pods).max().unwrap_or(0);
-                (0..options.len()).filter(|&i| options[i].pods == m).collect()
+                (0..options.len())
+                    .filter(|&i| options[i].pods == m)
+                    .collect()
             }
             Expander::LeastWaste => {
-                let m = options.iter().map(|o| o.waste()).fold(f64::INFINITY, f64::min);
-                (0..options.len()).filter(|&i| (options[i].waste() - m).abs() < 1e-12).collect()
+                let m = options
+                    .iter()
+                    .map(|o| o.waste())
+                    .fold(f64::INFINITY, f64::min);
+                (0..options.len())
+                    .filter(|&i| (options[i].waste() - m).abs() < 1e-12)
+                    .collect()
             }
             Expander::Price => {
-                let m = options.iter().map(|o| o.price_per_hour).fold(f64::INFINITY, f64::min);
-                (0..options.len()).filter(|&i| (options[i].price_per_hour - m).abs() < 1e-12).collect()
+                let m = options
+                    .iter()
+                    .map(|o| o.price_per_hour)
+                    .fold(f64::INFINITY, f64::min);
+                (0..options.len())
+                    .filter(|&i| (options[i].price_per_hour - m).abs() < 1e-12)
+                    .collect()
             }
             Expander::Priority(list) => {
                 let prio = |o: &ScaleUpOption| {
-                    list.iter().filter(|(_, p)| glob(p, &o.group_name)).map(|(v, _)| *v).max()
+                    list.iter()
+                        .filter(|(_, p)| glob(p, &o.group_name))
+                        .map(|(v, _)| *v)
+                        .max()
                 };
                 let m = options.iter().filter_map(prio).max();
                 match m {
                     None => (0..options.len()).collect(),
-                    Some(m) => (0..options.len()).filter(|&i| prio(&options[i]) == Some(m)).collect(),
+                    Some(m) => (0..options.len())
+                        .filter(|&i| prio(&options[i]) == Some(m))
+                        .collect(),
                 }
             }
         };
@@ -100,7 +124,14 @@ mod tests {
     use super::*;
     use crate::sim::rng::stream;
 
-    fn opt(group: usize, name: &str, nodes: u32, pods: u32, cpu_cap: u64, price: f64) -> ScaleUpOption {
+    fn opt(
+        group: usize,
+        name: &str,
+        nodes: u32,
+        pods: u32,
+        cpu_cap: u64,
+        price: f64,
+    ) -> ScaleUpOption {
         ScaleUpOption {
             group,
             group_name: name.into(),
@@ -118,10 +149,16 @@ mod tests {
     fn each_expander_picks_by_its_rule() {
         let mut rng = stream(1, "t");
         // a: 1 node of 4000m for 3000m (waste 0.25 + 0.5); b: 1 node of 8000m (0.625 + 0.5).
-        let opts = vec![opt(0, "small", 1, 6, 4000, 0.192), opt(1, "big", 1, 6, 8000, 0.17)];
+        let opts = vec![
+            opt(0, "small", 1, 6, 4000, 0.192),
+            opt(1, "big", 1, 6, 8000, 0.17),
+        ];
         assert_eq!(Expander::LeastWaste.choose(&opts, &mut rng), Some(0));
         assert_eq!(Expander::Price.choose(&opts, &mut rng), Some(1));
-        let opts2 = vec![opt(0, "small", 1, 4, 4000, 0.1), opt(1, "big", 1, 6, 8000, 0.2)];
+        let opts2 = vec![
+            opt(0, "small", 1, 4, 4000, 0.1),
+            opt(1, "big", 1, 6, 8000, 0.2),
+        ];
         assert_eq!(Expander::MostPods.choose(&opts2, &mut rng), Some(1));
         let prio = Expander::Priority(vec![(10, "sm*".into()), (50, "b?g".into())]);
         assert_eq!(prio.choose(&opts, &mut rng), Some(1));
@@ -133,11 +170,15 @@ mod tests {
         let opts = vec![opt(0, "a", 1, 1, 1, 1.0), opt(1, "b", 1, 1, 1, 1.0)];
         let picks: Vec<usize> = {
             let mut rng = stream(3, "t");
-            (0..100).map(|_| Expander::Random.choose(&opts, &mut rng).unwrap()).collect()
+            (0..100)
+                .map(|_| Expander::Random.choose(&opts, &mut rng).unwrap())
+                .collect()
         };
         let again: Vec<usize> = {
             let mut rng = stream(3, "t");
-            (0..100).map(|_| Expander::Random.choose(&opts, &mut rng).unwrap()).collect()
+            (0..100)
+                .map(|_| Expander::Random.choose(&opts, &mut rng).unwrap())
+                .collect()
         };
         assert_eq!(picks, again);
         assert!(picks.contains(&0) && picks.contains(&1));

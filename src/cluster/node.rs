@@ -93,6 +93,8 @@ pub struct Node {
     pub price_per_hour: f64,
     /// Images on the node and when each finished (or will finish) pulling.
     pub images: BTreeMap<String, SimTime>,
+    /// Being drained for removal (its group's size already counts it as gone).
+    pub draining: bool,
     /// Pods bound to the node (not DaemonSet pods), in bind order.
     pub pods: Vec<PodKey>,
 }
@@ -139,6 +141,7 @@ impl Node {
             taints: Vec::new(),
             unschedulable: false,
             images: BTreeMap::new(),
+            draining: false,
             pods: Vec::new(),
             ephemeral_allocatable_mib: 0,
             ephemeral_requested_mib: 0,

@@ -129,6 +129,10 @@ pub struct Summary {
 pub struct SchedulingSummary {
     /// Preemptions (each evicts one or more pods).
     pub preemptions: u64,
+    /// Cluster Autoscaler scale-ups (each adds one or more nodes to one group).
+    pub autoscaler_scale_ups: u64,
+    /// Nodes the Cluster Autoscaler removed.
+    pub autoscaler_scale_downs: u64,
 }
 
 /// timing.json: the only file allowed to differ between two runs of the same scenario and seed.

@@ -170,6 +170,8 @@ pub struct Scenario {
     pub sample_interval: SimDuration,
     /// kube-scheduler profile and queue settings.
     pub scheduler: crate::scheduler::Profile,
+    /// The Cluster Autoscaler, if the scenario runs one.
+    pub autoscaler: Option<crate::autoscaler::ClusterAutoscalerSpec>,
     /// Pod sources.
     pub workload: Vec<WorkloadSpec>,
     /// PodDisruptionBudgets from the manifests.

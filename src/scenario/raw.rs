@@ -69,6 +69,8 @@ pub struct RawScenario {
     pub fargate: Option<RawFargateSettings>,
     /// kube-scheduler configuration.
     pub scheduler: Option<RawScheduler>,
+    /// Autoscaler.
+    pub autoscaler: Option<RawAutoscaler>,
     /// EC2 node settings not in eksctl.
     pub ec2: Option<RawEc2Settings>,
     /// DaemonSets that run on every EC2 node.
@@ -601,4 +603,37 @@ pub struct RawReplicaStep {
     pub at: String,
     /// New replica count.
     pub count: i64,
+}
+
+/// `autoscaler:` section. For the Cluster Autoscaler the keys are its command-line flags, as the
+/// FAQ spells them (`scan-interval`, `scale-down-unneeded-time`, ...).
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct RawAutoscaler {
+    /// `cluster-autoscaler`.
+    pub kind: Option<String>,
+    /// scan-interval.
+    pub scan_interval: Option<String>,
+    /// expander: random, most-pods, least-waste, price, priority.
+    pub expander: Option<String>,
+    /// Priority expander configuration: priority → node group name patterns (`*` wildcards).
+    pub priorities: Option<BTreeMap<i64, Vec<String>>>,
+    /// scale-down-enabled.
+    pub scale_down_enabled: Option<bool>,
+    /// scale-down-unneeded-time.
+    pub scale_down_unneeded_time: Option<String>,
+    /// scale-down-utilization-threshold.
+    pub scale_down_utilization_threshold: Option<f64>,
+    /// scale-down-delay-after-add.
+    pub scale_down_delay_after_add: Option<String>,
+    /// scale-down-delay-after-failure.
+    pub scale_down_delay_after_failure: Option<String>,
+    /// max-node-provision-time.
+    pub max_node_provision_time: Option<String>,
+    /// max-graceful-termination-sec.
+    pub max_graceful_termination_sec: Option<i64>,
+    /// max-empty-bulk-delete.
+    pub max_empty_bulk_delete: Option<i64>,
+    /// eksim: let nodes with pods not backed by a controller be removed.
+    pub allow_unreplicated_pods: Option<bool>,
 }

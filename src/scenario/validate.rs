@@ -387,6 +387,10 @@ pub fn validate(raw: RawScenario, path: &Path) -> Result<Scenario, ScenarioError
         );
     }
 
+    let autoscaler = raw
+        .autoscaler
+        .as_ref()
+        .map(|a| validate_autoscaler(&mut cx, a));
     let mut pdbs = Vec::new();
     let workload = validate_workload(&mut cx, &raw.workload, horizon, &mut pdbs);
     let scheduler = {
@@ -421,6 +425,7 @@ pub fn validate(raw: RawScenario, path: &Path) -> Result<Scenario, ScenarioError
         daemon_sets,
         sample_interval,
         scheduler,
+        autoscaler,
         workload,
         pdbs,
         ignored_fields: cx.ignored,
@@ -1284,4 +1289,115 @@ fn validate_workload(
         }
     }
     out
+}
+
+fn validate_autoscaler(
+    cx: &mut Ctx,
+    a: &RawAutoscaler,
+) -> crate::autoscaler::ClusterAutoscalerSpec {
+    use crate::autoscaler::{ClusterAutoscalerSpec, Expander};
+    let d = ClusterAutoscalerSpec::default();
+    match a.kind.as_deref() {
+        None | Some("cluster-autoscaler") => {}
+        Some(other) => {
+            let hint = did_you_mean(other, ["cluster-autoscaler"]);
+            cx.err(
+                "autoscaler.kind",
+                format!("`{other}` is not modelled; expected `cluster-autoscaler`{hint}"),
+            );
+        }
+    }
+    let expander = match a.expander.as_deref() {
+        None | Some("least-waste") => Expander::LeastWaste,
+        Some("random") => Expander::Random,
+        Some("most-pods") => Expander::MostPods,
+        Some("price") => Expander::Price,
+        Some("priority") => match &a.priorities {
+            None => {
+                cx.err(
+                    "autoscaler.priorities",
+                    "the priority expander needs `priorities: {10: [pattern, ...], 50: [...]}`",
+                );
+                Expander::Priority(Vec::new())
+            }
+            Some(p) => Expander::Priority(
+                p.iter()
+                    .flat_map(|(prio, pats)| {
+                        pats.iter().map(move |pat| (*prio as i32, pat.clone()))
+                    })
+                    .collect(),
+            ),
+        },
+        Some(other) => {
+            let names = ["random", "most-pods", "least-waste", "price", "priority"];
+            let hint = did_you_mean(other, names);
+            cx.err(
+                "autoscaler.expander",
+                format!(
+                    "`{other}` is not one of random, most-pods, least-waste, price, priority{hint}"
+                ),
+            );
+            Expander::LeastWaste
+        }
+    };
+    let threshold = match a.scale_down_utilization_threshold {
+        None => d.scale_down_utilization_threshold,
+        Some(t) if (0.0..=1.0).contains(&t) => t,
+        Some(t) => {
+            cx.err(
+                "autoscaler.scale-down-utilization-threshold",
+                format!("must be between 0 and 1, got {t}"),
+            );
+            d.scale_down_utilization_threshold
+        }
+    };
+    let scan = cx.duration(
+        "autoscaler.scan-interval",
+        &a.scan_interval,
+        d.scan_interval,
+    );
+    if scan.0 == 0 {
+        cx.err("autoscaler.scan-interval", "must be longer than 0s");
+    }
+    ClusterAutoscalerSpec {
+        scan_interval: SimDuration(scan.0.max(1)),
+        expander,
+        scale_down_enabled: a.scale_down_enabled.unwrap_or(d.scale_down_enabled),
+        scale_down_unneeded_time: cx.duration(
+            "autoscaler.scale-down-unneeded-time",
+            &a.scale_down_unneeded_time,
+            d.scale_down_unneeded_time,
+        ),
+        scale_down_utilization_threshold: threshold,
+        scale_down_delay_after_add: cx.duration(
+            "autoscaler.scale-down-delay-after-add",
+            &a.scale_down_delay_after_add,
+            d.scale_down_delay_after_add,
+        ),
+        scale_down_delay_after_failure: cx.duration(
+            "autoscaler.scale-down-delay-after-failure",
+            &a.scale_down_delay_after_failure,
+            d.scale_down_delay_after_failure,
+        ),
+        max_node_provision_time: cx.duration(
+            "autoscaler.max-node-provision-time",
+            &a.max_node_provision_time,
+            d.max_node_provision_time,
+        ),
+        max_graceful_termination: SimDuration::from_secs(cx.count(
+            "autoscaler.max-graceful-termination-sec",
+            a.max_graceful_termination_sec,
+            600,
+            86_400,
+        )),
+        max_empty_bulk_delete: cx
+            .count(
+                "autoscaler.max-empty-bulk-delete",
+                a.max_empty_bulk_delete,
+                10,
+                10_000,
+            )
+            .max(1) as u32,
+        allow_unreplicated: a.allow_unreplicated_pods.unwrap_or(false),
+    }
 }

@@ -191,6 +191,8 @@ struct CtrlState<'s> {
     rng: SimRng,
 }
 
+mod autoscaling;
+
 /// Why a pod leaves the cluster other than by finishing.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum Removal {
@@ -198,6 +200,15 @@ pub enum Removal {
     ScaleDown,
     /// Preempted by a higher-priority pod.
     Preempted,
+    /// Evicted by a node drain (Cluster Autoscaler scale-down).
+    Drained,
+}
+
+impl Removal {
+    /// Evictions end a pod as `evicted`; a scale-down deletes it.
+    fn is_eviction(self) -> bool {
+        matches!(self, Removal::Preempted | Removal::Drained)
+    }
 }
 
 /// One run of a scenario.
@@ -215,6 +226,17 @@ struct Engine<'s> {
     nodes: Vec<Node>,
     /// Nodes launched per group so far (names nodes `<group>-<n>`).
     group_launched: Vec<u32>,
+    /// Live nodes per group (the ASG's current size; drained nodes leave it at once).
+    group_size: Vec<u32>,
+    /// A group that failed to launch is not scaled up before this time.
+    group_backoff_until: Vec<SimTime>,
+    /// Per node: since when the Cluster Autoscaler has found it unneeded.
+    unneeded_since: Vec<Option<SimTime>>,
+    ca_last_scale_up: Option<SimTime>,
+    ca_last_failure: Option<SimTime>,
+    ca_rng: SimRng,
+    ca_scale_ups: u64,
+    ca_scale_downs: u64,
     ready_nodes: Vec<NodeId>,
     /// Ready nodes in kube-scheduler's node-tree order.
     order: Vec<NodeId>,
@@ -364,6 +386,14 @@ impl<'s> Engine<'s> {
             arrivals: 0,
             nodes: Vec::new(),
             group_launched: vec![0; sc.cluster.node_groups.len()],
+            group_size: vec![0; sc.cluster.node_groups.len()],
+            group_backoff_until: vec![SimTime::ZERO; sc.cluster.node_groups.len()],
+            unneeded_since: Vec::new(),
+            ca_last_scale_up: None,
+            ca_last_failure: None,
+            ca_rng: stream(seed, "autoscaler"),
+            ca_scale_ups: 0,
+            ca_scale_downs: 0,
             ready_nodes: Vec::new(),
             order: Vec::new(),
             scheduler: Scheduler::new(sc.scheduler.clone(), stream(seed, "scheduler")),
@@ -435,6 +465,9 @@ impl<'s> Engine<'s> {
             }
         }
         self.queue.push(SimTime::ZERO, Event::Sample);
+        if self.sc.autoscaler.is_some() {
+            self.queue.push(SimTime::ZERO, Event::AutoscalerScan);
+        }
         Ok(())
     }
 
@@ -442,10 +475,18 @@ impl<'s> Engine<'s> {
     /// template), with the group's and the well-known labels, and its DaemonSet requests.
     fn make_node(&self, group: usize, zone: usize, name: String) -> Option<Node> {
         let g = &self.sc.cluster.node_groups[group];
-        let it = g.instance_types.first().and_then(|t| self.sc.catalog.get(t))?;
+        let it = g
+            .instance_types
+            .first()
+            .and_then(|t| self.sc.catalog.get(t))?;
         let a = allocatable(it, self.sc.vm_memory_overhead);
         let pods = g.max_pods.unwrap_or(a.pods);
-        let alloc = Resources { cpu_m: a.cpu_m, memory_mib: a.memory_mib, gpus: a.gpus, pods };
+        let alloc = Resources {
+            cpu_m: a.cpu_m,
+            memory_mib: a.memory_mib,
+            gpus: a.gpus,
+            pods,
+        };
         let zone_name = &self.sc.cluster.zones[zone];
         let mut labels: Vec<(String, String)> = g.labels.clone();
         let mut set = |k: &str, v: &str| {
@@ -484,6 +525,7 @@ impl<'s> Engine<'s> {
             taints: g.taints.clone(),
             unschedulable: false,
             images: Default::default(),
+            draining: false,
             pods: Vec::new(),
             ephemeral_allocatable_mib: g.ephemeral_allocatable_mib(),
             ephemeral_requested_mib: 0,
@@ -500,10 +542,14 @@ impl<'s> Engine<'s> {
         let id = NodeId(self.nodes.len() as u32);
         let seq = self.group_launched[group];
         let name = format!("{}-{seq}", self.sc.cluster.node_groups[group].name);
-        let Some(node) = self.make_node(group, zone, name) else { return };
+        let Some(node) = self.make_node(group, zone, name) else {
+            return;
+        };
         self.group_launched[group] += 1;
+        self.group_size[group] += 1;
         let price = node.price_per_hour;
         self.nodes.push(node);
+        self.unneeded_since.push(None);
         self.topo.add_node(id);
         self.nodes_launching += 1;
         self.cost_meter.change(self.now.0, price);
@@ -555,6 +601,8 @@ impl<'s> Engine<'s> {
                     self.on_controller_step(ctrl as usize, step as usize)?
                 }
                 Event::PodTerminated { pod } => self.on_pod_terminated(pod)?,
+                Event::AutoscalerScan => self.on_autoscaler_scan()?,
+                Event::NodeTerminate { node } => self.terminate_node(node, "ScaleDown"),
             }
         }
         Ok(())
@@ -1066,7 +1114,7 @@ impl<'s> Engine<'s> {
             self.retry_pending_on(n);
             self.pod_event();
         }
-        if pod.removal == Some(Removal::Preempted)
+        if pod.removal.is_some_and(Removal::is_eviction)
             && pod.controller.is_none()
             && pod.spec.owner == crate::workload::OwnerKind::Job
         {
@@ -1092,6 +1140,16 @@ impl<'s> Engine<'s> {
     /// Starts removing a pod: a pending pod goes at once; a pod with capacity keeps it for its
     /// grace period (terminationGracePeriodSeconds), then leaves.
     fn remove_pod(&mut self, key: PodKey, why: Removal) -> Result<(), RunError> {
+        self.remove_pod_with_grace(key, why, None)
+    }
+
+    /// [`Engine::remove_pod`] with the grace period capped (a drain's max-graceful-termination).
+    fn remove_pod_with_grace(
+        &mut self,
+        key: PodKey,
+        why: Removal,
+        cap: Option<SimDuration>,
+    ) -> Result<(), RunError> {
         let grace = {
             let Some(pod) = self.pods.get_mut(key) else {
                 return Ok(());
@@ -1105,6 +1163,7 @@ impl<'s> Engine<'s> {
                 .controller
                 .map(|c| self.controllers[c].spec.grace)
                 .unwrap_or(SimDuration::from_secs(30));
+            let grace = cap.map_or(grace, |c| grace.min(c));
             if pod.phase == PodPhase::Pending && pod.node.is_none() {
                 SimDuration::ZERO
             } else {
@@ -1575,6 +1634,8 @@ impl<'s> Engine<'s> {
             },
             scheduling: crate::metrics::summary::SchedulingSummary {
                 preemptions: self.preemptions,
+                autoscaler_scale_ups: self.ca_scale_ups,
+                autoscaler_scale_downs: self.ca_scale_downs,
             },
             notices: self.sc.ignored_fields.clone(),
         };

@@ -53,6 +53,13 @@ pub enum Event {
         /// The pod.
         pod: PodKey,
     },
+    /// The Cluster Autoscaler's periodic loop.
+    AutoscalerScan,
+    /// A drained node is terminated.
+    NodeTerminate {
+        /// The node.
+        node: NodeId,
+    },
     /// A pod's binding API call completes.
     PodBound {
         /// The pod.

@@ -299,6 +299,7 @@ impl Cluster {
             taints: d.taints,
             unschedulable: d.cordoned,
             images: Default::default(),
+            draining: false,
             pods: Vec::new(),
             ephemeral_allocatable_mib: d.eph_mib,
             ephemeral_requested_mib: 0,

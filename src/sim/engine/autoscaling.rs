@@ -1,0 +1,354 @@
+//! The Cluster Autoscaler's loop inside the engine: every scan-interval it gives up on nodes that
+//! did not become Ready in time, scales up the group the expander picks for the pods that fit
+//! nowhere (after counting what the nodes still launching will take), or, when nothing needed
+//! adding, removes nodes that stayed under the utilisation threshold for scale-down-unneeded-time
+//! and whose pods all fit elsewhere (CA FAQ "How does scale-up work?", "How does scale-down
+//! work?").
+
+use std::cmp::Reverse;
+
+use super::{Engine, Event, Removal, RunError};
+use crate::autoscaler::ClusterAutoscalerSpec;
+use crate::autoscaler::cluster_autoscaler::binpack;
+use crate::autoscaler::expander::ScaleUpOption;
+use crate::cluster::node::{Node, NodeId, NodeState};
+use crate::cluster::pod::{CapacityKind, PodKey, PodPhase};
+use crate::cluster::resources::Resources;
+use crate::scheduler::{CycleState, filter_node};
+use crate::sim::time::SimDuration;
+use crate::workload::{OwnerKind, PodSpec};
+
+/// CA's initial node-group backoff after a failed scale-up (`--initial-node-group-backoff-duration`).
+pub const NODE_GROUP_BACKOFF: SimDuration = SimDuration::from_secs(300);
+
+impl Engine<'_> {
+    /// One Cluster Autoscaler loop.
+    pub(super) fn on_autoscaler_scan(&mut self) -> Result<(), RunError> {
+        let sc = self.sc;
+        let Some(ca) = sc.autoscaler.as_ref() else {
+            return Ok(());
+        };
+        self.ca_give_up_slow_nodes(ca);
+        let scaled_up = self.ca_scale_up(ca);
+        if !scaled_up && ca.scale_down_enabled {
+            self.ca_scale_down(ca)?;
+        }
+        let next = self.now + ca.scan_interval;
+        if next <= self.horizon {
+            self.queue.push(next, Event::AutoscalerScan);
+        }
+        Ok(())
+    }
+
+    /// Nodes still not Ready after max-node-provision-time are removed and their group backs off.
+    fn ca_give_up_slow_nodes(&mut self, ca: &ClusterAutoscalerSpec) {
+        let late: Vec<NodeId> = self
+            .nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| {
+                n.state == NodeState::Launching
+                    && self.now.since(n.launch) >= ca.max_node_provision_time
+            })
+            .map(|(i, _)| NodeId(i as u32))
+            .collect();
+        for id in late {
+            let g = self.nodes[id.0 as usize].group;
+            self.group_backoff_until[g] = self.now + NODE_GROUP_BACKOFF;
+            self.ca_last_failure = Some(self.now);
+            self.terminate_node(id, "NodeNotReadyInTime");
+        }
+    }
+
+    /// Pods the Cluster Autoscaler tries to help: unbound EC2 pods that are not being deleted,
+    /// highest priority and oldest first.
+    fn ca_pending(&self) -> Vec<PodKey> {
+        let mut v: Vec<(Reverse<i32>, u64, PodKey)> = self
+            .pods
+            .iter()
+            .filter(|(_, p)| {
+                // Only pods the scheduler has already found unschedulable (PodScheduled=False).
+                p.phase == PodPhase::Pending
+                    && p.node.is_none()
+                    && !p.terminating
+                    && p.attempts > 0
+                    && p.capacity == Some(CapacityKind::Ec2)
+            })
+            .map(|(k, p)| (Reverse(p.spec.priority), p.arrival_seq, k))
+            .collect();
+        v.sort();
+        v.into_iter().map(|(_, _, k)| k).collect()
+    }
+
+    fn ca_scale_up(&mut self, ca: &ClusterAutoscalerSpec) -> bool {
+        let pending = self.ca_pending();
+        if pending.is_empty() {
+            return false;
+        }
+        let profile = &self.sc.scheduler;
+        let empty = CycleState::default();
+        // Pods that fit on the schedulable nodes as they are (CA's "filter out schedulable"
+        // step) or on the nodes still launching do not need new nodes.
+        let mut upcoming: Vec<Node> = self
+            .nodes
+            .iter()
+            .filter(|n| {
+                n.state == NodeState::Launching || (n.state == NodeState::Ready && !n.unschedulable)
+            })
+            .cloned()
+            .collect();
+        let mut still: Vec<&PodSpec> = Vec::new();
+        for k in &pending {
+            let Some(p) = self.pods.get(*k) else { continue };
+            match upcoming
+                .iter_mut()
+                .find(|n| filter_node(profile, &empty, &p.spec, n).is_ok())
+            {
+                Some(n) => n.add_requests(p.spec.requests, p.spec.ephemeral_mib),
+                None => still.push(&p.spec),
+            }
+        }
+        if still.is_empty() {
+            return false;
+        }
+        let mut options = Vec::new();
+        for (g, spec) in self.sc.cluster.node_groups.iter().enumerate() {
+            let size = self.group_size[g];
+            if size >= spec.max_size || self.group_backoff_until[g] > self.now {
+                continue;
+            }
+            let zone = self.ca_next_zone(g);
+            let Some(template) = self.make_node(g, zone, format!("{}-template", spec.name)) else {
+                continue;
+            };
+            let est = binpack(profile, &template, &still, spec.max_size - size);
+            if est.nodes == 0 {
+                continue;
+            }
+            let (mut cpu, mut mem) = (0, 0);
+            for &i in &est.placed {
+                cpu += still[i].requests.cpu_m;
+                mem += still[i].requests.memory_mib;
+            }
+            let free = template.allocatable.saturating_sub(&template.requested);
+            options.push(ScaleUpOption {
+                group: g,
+                group_name: spec.name.clone(),
+                nodes: est.nodes,
+                pods: est.placed.len() as u32,
+                cpu_capacity_m: free.cpu_m * u64::from(est.nodes),
+                memory_capacity_mib: free.memory_mib * u64::from(est.nodes),
+                cpu_requested_m: cpu,
+                memory_requested_mib: mem,
+                price_per_hour: template.price_per_hour * f64::from(est.nodes),
+            });
+        }
+        let Some(i) = ca.expander.choose(&options, &mut self.ca_rng) else {
+            return false;
+        };
+        let choice = options[i].clone();
+        for _ in 0..choice.nodes {
+            let zone = self.ca_next_zone(choice.group);
+            self.launch_node(choice.group, zone);
+        }
+        self.ca_scale_ups += 1;
+        self.ca_last_scale_up = Some(self.now);
+        true
+    }
+
+    /// The zone an ASG balancing over its AZs launches in next: the one with the fewest live
+    /// nodes of the group, the first such in the group's list.
+    fn ca_next_zone(&self, group: usize) -> usize {
+        let zones = &self.sc.cluster.node_groups[group].zones;
+        let count = |z: usize| {
+            self.nodes
+                .iter()
+                .filter(|n| n.group == group && n.zone == z && n.state != NodeState::Terminated)
+                .count()
+        };
+        zones.iter().copied().min_by_key(|&z| count(z)).unwrap_or(0)
+    }
+
+    /// Could every pod on `id` run elsewhere? Pods are placed first-fit on other schedulable
+    /// Ready nodes, with the room they take reserved; `reserved` carries reservations across the
+    /// nodes removed in the same scan.
+    fn ca_pods_movable(
+        &mut self,
+        ca: &ClusterAutoscalerSpec,
+        id: NodeId,
+        reserved: &mut Vec<(NodeId, Resources, u64)>,
+    ) -> bool {
+        let keys = self.nodes[id.0 as usize].pods.clone();
+        let budgets = crate::scheduler::preemption::pdb_budgets(&self.sc.pdbs, &self.pods);
+        let mut used = budgets;
+        let mut tentative: Vec<(NodeId, Resources, u64)> = Vec::new();
+        let profile = &self.sc.scheduler;
+        let empty = CycleState::default();
+        let mut ok = true;
+        for k in keys {
+            let Some(p) = self.pods.get(k) else { continue };
+            if p.terminating {
+                continue;
+            }
+            if p.controller.is_none() && p.spec.owner == OwnerKind::Bare && !ca.allow_unreplicated {
+                ok = false;
+                break;
+            }
+            for (i, pdb) in self.sc.pdbs.iter().enumerate() {
+                if pdb.namespace == p.spec.namespace && pdb.selector.matches(&p.spec.labels) {
+                    if used[i] == 0 {
+                        ok = false;
+                    } else {
+                        used[i] -= 1;
+                    }
+                }
+            }
+            if !ok {
+                break;
+            }
+            let target = self.order.iter().copied().find(|&t| {
+                t != id
+                    && !self.nodes[t.0 as usize].unschedulable
+                    && filter_node(profile, &empty, &p.spec, &self.nodes[t.0 as usize]).is_ok()
+            });
+            match target {
+                Some(t) => {
+                    self.nodes[t.0 as usize].add_requests(p.spec.requests, p.spec.ephemeral_mib);
+                    tentative.push((t, p.spec.requests, p.spec.ephemeral_mib));
+                }
+                None => {
+                    ok = false;
+                    break;
+                }
+            }
+        }
+        if ok {
+            reserved.extend(tentative);
+        } else {
+            for (t, r, e) in tentative {
+                self.nodes[t.0 as usize].remove_requests(r, e);
+            }
+        }
+        ok
+    }
+
+    fn ca_scale_down(&mut self, ca: &ClusterAutoscalerSpec) -> Result<(), RunError> {
+        if self
+            .ca_last_scale_up
+            .is_some_and(|t| self.now < t + ca.scale_down_delay_after_add)
+            || self
+                .ca_last_failure
+                .is_some_and(|t| self.now < t + ca.scale_down_delay_after_failure)
+        {
+            return Ok(());
+        }
+        let mut reserved: Vec<(NodeId, Resources, u64)> = Vec::new();
+        let mut removed_empty = 0u32;
+        let mut removed_busy = 0u32;
+        let ready: Vec<NodeId> = self.ready_nodes.clone();
+        for id in ready {
+            let n = &self.nodes[id.0 as usize];
+            if n.unschedulable || n.state != NodeState::Ready {
+                continue;
+            }
+            let share = |req: u64, alloc: u64| {
+                if alloc == 0 {
+                    1.0
+                } else {
+                    req as f64 / alloc as f64
+                }
+            };
+            let util = share(n.requested.cpu_m, n.allocatable.cpu_m)
+                .max(share(n.requested.memory_mib, n.allocatable.memory_mib));
+            let is_empty = n.pods.is_empty();
+            let g = n.group;
+            let under = util < ca.scale_down_utilization_threshold;
+            let movable = under && self.ca_pods_movable(ca, id, &mut reserved);
+            if !movable {
+                self.unneeded_since[id.0 as usize] = None;
+                continue;
+            }
+            let since = *self.unneeded_since[id.0 as usize].get_or_insert(self.now);
+            let due = self.now.since(since) >= ca.scale_down_unneeded_time;
+            let spec = &self.sc.cluster.node_groups[g];
+            let allowed = if is_empty {
+                removed_empty < ca.max_empty_bulk_delete
+            } else {
+                removed_busy == 0
+            };
+            if due && allowed && self.group_size[g] > spec.min_size {
+                if is_empty {
+                    removed_empty += 1;
+                } else {
+                    removed_busy += 1;
+                }
+                self.ca_drain(ca, id)?;
+            }
+        }
+        for (t, r, e) in reserved {
+            self.nodes[t.0 as usize].remove_requests(r, e);
+        }
+        Ok(())
+    }
+
+    /// Cordons and drains a node, then terminates it once its pods' grace periods are over
+    /// (capped by max-graceful-termination-sec).
+    fn ca_drain(&mut self, ca: &ClusterAutoscalerSpec, id: NodeId) -> Result<(), RunError> {
+        let g = self.nodes[id.0 as usize].group;
+        self.group_size[g] = self.group_size[g].saturating_sub(1);
+        self.nodes[id.0 as usize].unschedulable = true;
+        self.nodes[id.0 as usize].draining = true;
+        self.unneeded_since[id.0 as usize] = None;
+        self.ca_scale_downs += 1;
+        let keys = self.nodes[id.0 as usize].pods.clone();
+        let mut wait = SimDuration::ZERO;
+        for k in keys {
+            let grace = self
+                .pods
+                .get(k)
+                .and_then(|p| p.controller)
+                .map(|c| self.controllers[c].spec.grace)
+                .unwrap_or(SimDuration::from_secs(30))
+                .min(ca.max_graceful_termination);
+            wait = wait.max(grace);
+            self.remove_pod_with_grace(k, Removal::Drained, Some(grace))?;
+        }
+        if wait.0 == 0 {
+            self.terminate_node(id, "ScaleDown");
+        } else {
+            self.queue
+                .push(self.now + wait, Event::NodeTerminate { node: id });
+        }
+        Ok(())
+    }
+
+    /// Ends a node: billing stops, it leaves the schedulable set.
+    pub(super) fn terminate_node(&mut self, id: NodeId, reason: &str) {
+        let now = self.now;
+        let n = &mut self.nodes[id.0 as usize];
+        if n.state == NodeState::Terminated {
+            return;
+        }
+        let was = n.state;
+        n.state = NodeState::Terminated;
+        n.terminated = Some(now);
+        n.termination_reason = Some(reason.to_string());
+        let (price, alloc, req, g) = (n.price_per_hour, n.allocatable, n.requested, n.group);
+        if !n.draining {
+            // Not already taken off the group's size by a drain.
+            self.group_size[g] = self.group_size[g].saturating_sub(1);
+        }
+        self.cost_meter.change(now.0, -price);
+        match was {
+            NodeState::Launching => self.nodes_launching -= 1,
+            NodeState::Ready => {
+                self.ready_nodes.retain(|&x| x != id);
+                self.order = crate::scheduler::node_tree_order(&self.nodes, &self.ready_nodes);
+                self.ready_alloc -= alloc;
+                self.ready_req -= req;
+                self.update_util();
+            }
+            NodeState::Terminated => {}
+        }
+    }
+}
