@@ -20,17 +20,31 @@ use crate::scheduler::topology::{PodQuery, TopologyIndex};
 use crate::workload::PodSpec;
 use crate::workload::constraints::LabelSelector;
 
-type Pair = (String, String);
+/// Counts per topology domain: key → value → count, looked up by `&str` without allocating.
+type Pairs = BTreeMap<String, BTreeMap<String, u32>>;
+
+fn bump(map: &mut Pairs, key: &str, value: &str, n: u32) {
+    let inner = match map.get_mut(key) {
+        Some(m) => m,
+        None => map.entry(key.to_string()).or_default(),
+    };
+    match inner.get_mut(value) {
+        Some(c) => *c += n,
+        None => {
+            inner.insert(value.to_string(), n);
+        }
+    }
+}
 
 /// What the filter needs, computed once per cycle.
 #[derive(Debug, Default)]
 pub struct FilterState {
     affinity_keys: Vec<String>,
-    affinity_counts: BTreeMap<Pair, u32>,
+    affinity_counts: Pairs,
     self_match_all: bool,
     anti_keys: Vec<String>,
-    anti_counts: BTreeMap<Pair, u32>,
-    existing_anti: BTreeMap<Pair, u32>,
+    anti_counts: Pairs,
+    existing_anti: Pairs,
 }
 
 /// PreFilter; `None` when neither the pod nor any running pod has required terms that could
@@ -48,9 +62,7 @@ pub fn pre_filter(
         if h.query.matches(&pod.namespace, &pod.labels)
             && let Some(v) = nodes[h.node.0 as usize].label(&h.topology_key)
         {
-            *st.existing_anti
-                .entry((h.topology_key.clone(), v.to_string()))
-                .or_default() += 1;
+            bump(&mut st.existing_anti, &h.topology_key, v, 1);
         }
     }
     let aff = &c.pod_affinity.required;
@@ -84,9 +96,7 @@ pub fn pre_filter(
             }
             for t in aff {
                 if let Some(v) = nodes[id.0 as usize].label(&t.topology_key) {
-                    *st.affinity_counts
-                        .entry((t.topology_key.clone(), v.to_string()))
-                        .or_default() += n;
+                    bump(&mut st.affinity_counts, &t.topology_key, v, n);
                 }
             }
         }
@@ -99,9 +109,7 @@ pub fn pre_filter(
             if n > 0
                 && let Some(v) = nodes[id.0 as usize].label(&t.topology_key)
             {
-                *st.anti_counts
-                    .entry((t.topology_key.clone(), v.to_string()))
-                    .or_default() += n;
+                bump(&mut st.anti_counts, &t.topology_key, v, n);
             }
         }
         st.anti_keys.push(t.topology_key.clone());
@@ -113,12 +121,10 @@ pub fn pre_filter(
     }
 }
 
-fn count(map: &BTreeMap<Pair, u32>, key: &str, value: &str) -> u32 {
-    // BTreeMap<(String, String)> cannot be queried by (&str, &str) without allocating; the maps
-    // are small (one entry per domain), so a scan is cheap.
-    map.iter()
-        .find(|((k, v), _)| k == key && v == value)
-        .map(|(_, n)| *n)
+fn count(map: &Pairs, key: &str, value: &str) -> u32 {
+    map.get(key)
+        .and_then(|m| m.get(value))
+        .copied()
         .unwrap_or(0)
 }
 
@@ -146,8 +152,10 @@ pub fn filter(st: &FilterState, node: &Node) -> Result<(), FilterFailure> {
             return Err(FilterFailure::PodAntiAffinity);
         }
     }
-    for ((k, v), n) in &st.existing_anti {
-        if *n > 0 && node.label(k) == Some(v.as_str()) {
+    for (k, values) in &st.existing_anti {
+        if let Some(v) = node.label(k)
+            && values.get(v).is_some_and(|n| *n > 0)
+        {
             return Err(FilterFailure::ExistingAntiAffinity);
         }
     }
@@ -157,7 +165,7 @@ pub fn filter(st: &FilterState, node: &Node) -> Result<(), FilterFailure> {
 /// Per-domain score contributions, computed once per cycle.
 #[derive(Debug, Default)]
 pub struct ScoreState {
-    by_pair: BTreeMap<Pair, i64>,
+    by_pair: BTreeMap<String, BTreeMap<String, i64>>,
 }
 
 /// PreScore; `None` when no term on either side exists.
@@ -180,7 +188,9 @@ pub fn pre_score(
     let add = |st: &mut ScoreState, key: &str, node: &Node, w: i64| {
         if let Some(v) = node.label(key) {
             *st.by_pair
-                .entry((key.to_string(), v.to_string()))
+                .entry(key.to_string())
+                .or_default()
+                .entry(v.to_string())
                 .or_default() += w;
         }
     };
@@ -232,8 +242,7 @@ pub fn pre_score(
 pub fn score(st: &ScoreState, node: &Node) -> i64 {
     st.by_pair
         .iter()
-        .filter(|((k, v), _)| node.label(k) == Some(v.as_str()))
-        .map(|(_, w)| *w)
+        .filter_map(|(k, values)| node.label(k).and_then(|v| values.get(v)))
         .sum()
 }
 

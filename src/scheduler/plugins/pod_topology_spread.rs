@@ -80,18 +80,25 @@ pub fn effective_constraints(
 }
 
 struct Domains {
-    /// (domain value, matching pods) for non-hostname keys.
-    counts: Vec<(String, u32)>,
+    /// Matching pods per domain value (BTreeMap: `&str` lookups, no allocation per node).
+    counts: std::collections::BTreeMap<String, u32>,
 }
 
 impl Domains {
+    fn new() -> Domains {
+        Domains {
+            counts: Default::default(),
+        }
+    }
     fn get(&self, v: &str) -> Option<u32> {
-        self.counts.iter().find(|(d, _)| d == v).map(|(_, c)| *c)
+        self.counts.get(v).copied()
     }
     fn add(&mut self, v: &str, n: u32) {
-        match self.counts.iter_mut().find(|(d, _)| d == v) {
-            Some((_, c)) => *c += n,
-            None => self.counts.push((v.to_string(), n)),
+        match self.counts.get_mut(v) {
+            Some(c) => *c += n,
+            None => {
+                self.counts.insert(v.to_string(), n);
+            }
         }
     }
 }
@@ -144,7 +151,7 @@ pub fn pre_filter(
     let mut items = Vec::new();
     for c in hard {
         let query = topo.query(query_of(pod, c), nodes, pods);
-        let mut domains = Domains { counts: Vec::new() };
+        let mut domains = Domains::new();
         for &id in candidates {
             let node = &nodes[id.0 as usize];
             if !has_all_keys(node, &hard_owned) || !super::node_affinity::matches(pod, node) {
@@ -153,7 +160,7 @@ pub fn pre_filter(
             let value = node.label(&c.topology_key).unwrap_or_default();
             domains.add(value, topo.count(query, id));
         }
-        let mut min = domains.counts.iter().map(|(_, n)| *n).min().unwrap_or(0);
+        let mut min = domains.counts.values().copied().min().unwrap_or(0);
         if let Some(md) = c.min_domains
             && (domains.counts.len() as u32) < md
         {
@@ -229,7 +236,7 @@ pub fn pre_score(
             hostname: c.topology_key == HOSTNAME,
             query: topo.query(query_of(pod, c), nodes, pods),
             weight: 0.0,
-            domains: Domains { counts: Vec::new() },
+            domains: Domains::new(),
         })
         .collect();
     let mut scored_nodes = 0usize;
@@ -242,7 +249,7 @@ pub fn pre_score(
         for it in items.iter_mut().filter(|it| !it.hostname) {
             let v = node.label(&it.key).unwrap_or_default();
             if it.domains.get(v).is_none() {
-                it.domains.counts.push((v.to_string(), 0));
+                it.domains.counts.insert(v.to_string(), 0);
             }
         }
     }
@@ -262,7 +269,7 @@ pub fn pre_score(
         }
         for it in items.iter_mut().filter(|it| !it.hostname) {
             let v = node.label(&it.key).unwrap_or_default();
-            if let Some((_, c)) = it.domains.counts.iter_mut().find(|(d, _)| d == v) {
+            if let Some(c) = it.domains.counts.get_mut(v) {
                 *c += topo.count(it.query, id);
             }
         }
