@@ -3,6 +3,7 @@
 
 pub mod cluster_autoscaler;
 pub mod expander;
+pub mod karpenter;
 
 pub use cluster_autoscaler::ClusterAutoscalerSpec;
 pub use expander::Expander;

@@ -3,6 +3,7 @@
 //! parses, so a user fixes a scenario in one pass.
 
 pub mod distribution;
+pub mod karpenter;
 pub mod locate;
 pub mod manifests;
 pub mod raw;
@@ -71,6 +72,27 @@ impl NodeGroupSpec {
         total
             .saturating_sub(KUBE_RESERVED_EPHEMERAL_GIB * 1024)
             .saturating_sub(total * NODEFS_EVICTION_PERCENT / 100)
+    }
+}
+
+/// Spot prices: explicit per type, else a discount off on-demand. Spot prices vary by type,
+/// zone and time ("up to 90%" off, EKS_FACTS), so eksim has no default: a scenario that uses
+/// Spot says what it pays.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SpotPricing {
+    /// Share off on-demand for types without an explicit price.
+    pub discount: Option<f64>,
+    /// $/hour per type.
+    pub prices: std::collections::BTreeMap<String, f64>,
+}
+
+impl SpotPricing {
+    /// The Spot price of a type with the given on-demand price, if known.
+    pub fn price(&self, instance_type: &str, on_demand: f64) -> Option<f64> {
+        self.prices
+            .get(instance_type)
+            .copied()
+            .or_else(|| self.discount.map(|d| on_demand * (1.0 - d)))
     }
 }
 
@@ -172,6 +194,10 @@ pub struct Scenario {
     pub scheduler: crate::scheduler::Profile,
     /// The Cluster Autoscaler, if the scenario runs one.
     pub autoscaler: Option<crate::autoscaler::ClusterAutoscalerSpec>,
+    /// Karpenter, if the scenario runs it.
+    pub karpenter: Option<crate::autoscaler::karpenter::KarpenterSpec>,
+    /// Spot prices.
+    pub spot: SpotPricing,
     /// Pod sources.
     pub workload: Vec<WorkloadSpec>,
     /// PodDisruptionBudgets from the manifests.

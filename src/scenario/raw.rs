@@ -237,6 +237,19 @@ pub struct RawPricing {
     pub fargate: Option<RawFargatePricing>,
     /// Control plane $/cluster-hour per support tier.
     pub control_plane: Option<RawControlPlanePricing>,
+    /// Spot prices: a discount off on-demand and/or explicit $/hour per type.
+    pub spot: Option<RawSpotPricing>,
+}
+
+/// `pricing.spot`.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RawSpotPricing {
+    /// Share off the on-demand price (0.7 = 70% cheaper) for types without an explicit price.
+    pub discount: Option<f64>,
+    /// Spot $/hour per instance type.
+    #[serde(default)]
+    pub instances: BTreeMap<String, f64>,
 }
 
 /// `pricing.fargate`.
@@ -636,4 +649,124 @@ pub struct RawAutoscaler {
     pub max_empty_bulk_delete: Option<i64>,
     /// eksim: let nodes with pods not backed by a controller be removed.
     pub allow_unreplicated_pods: Option<bool>,
+    /// Karpenter NodePools (karpenter.sh/v1 NodePool objects).
+    #[serde(rename = "nodePools")]
+    pub node_pools: Option<Vec<RawNodePool>>,
+    /// Karpenter BATCH_IDLE_DURATION.
+    #[serde(rename = "batchIdleDuration")]
+    pub batch_idle_duration: Option<String>,
+    /// Karpenter BATCH_MAX_DURATION.
+    #[serde(rename = "batchMaxDuration")]
+    pub batch_max_duration: Option<String>,
+}
+
+/// A Karpenter NodePool as written in Kubernetes (`apiVersion`/`kind` optional).
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct RawNodePool {
+    /// `metadata.name`.
+    pub metadata: Option<RawNamed>,
+    /// The NodePool spec.
+    pub spec: Option<RawNodePoolSpec>,
+    /// apiVersion, kind and other fields.
+    #[serde(flatten)]
+    pub other: Ignored,
+}
+
+/// `metadata` with a name.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct RawNamed {
+    /// Name.
+    pub name: Option<String>,
+    /// Other metadata.
+    #[serde(flatten)]
+    pub other: Ignored,
+}
+
+/// NodePool `spec`.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct RawNodePoolSpec {
+    /// `template`.
+    pub template: Option<RawNodePoolTemplate>,
+    /// `disruption`.
+    pub disruption: Option<RawDisruption>,
+    /// `limits` (cpu, memory).
+    #[serde(default)]
+    pub limits: BTreeMap<String, Quantity>,
+    /// `weight`.
+    pub weight: Option<i64>,
+    /// Other fields.
+    #[serde(flatten)]
+    pub other: Ignored,
+}
+
+/// NodePool `spec.template`.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct RawNodePoolTemplate {
+    /// `metadata.labels` of the nodes.
+    pub metadata: Option<RawTemplateMeta>,
+    /// `spec`: requirements, taints, expireAfter.
+    pub spec: Option<RawNodeClaimSpec>,
+}
+
+/// Template metadata.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct RawTemplateMeta {
+    /// Node labels.
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    /// Other metadata.
+    #[serde(flatten)]
+    pub other: Ignored,
+}
+
+/// NodeClaim template spec.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct RawNodeClaimSpec {
+    /// Requirements on well-known labels.
+    #[serde(default)]
+    pub requirements: Vec<RawRequirement>,
+    /// Node taints.
+    pub taints: Option<serde_json::Value>,
+    /// `expireAfter` (`720h` or `Never`).
+    pub expire_after: Option<String>,
+    /// Other fields (nodeClassRef, ...).
+    #[serde(flatten)]
+    pub other: Ignored,
+}
+
+/// A requirement `{key, operator, values}`.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RawRequirement {
+    /// Label key.
+    pub key: String,
+    /// In, NotIn, Exists, DoesNotExist, Gt, Lt.
+    pub operator: String,
+    /// Values.
+    #[serde(default)]
+    pub values: Vec<String>,
+    /// minValues (accepted, not modelled).
+    pub min_values: Option<i64>,
+}
+
+/// NodePool `spec.disruption`.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct RawDisruption {
+    /// WhenEmpty or WhenEmptyOrUnderutilized.
+    pub consolidation_policy: Option<String>,
+    /// consolidateAfter.
+    pub consolidate_after: Option<String>,
+    /// Budgets: `[{nodes: "10%"}]`.
+    #[serde(default)]
+    pub budgets: Vec<BTreeMap<String, serde_json::Value>>,
+    /// Other fields.
+    #[serde(flatten)]
+    pub other: Ignored,
 }

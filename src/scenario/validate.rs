@@ -387,10 +387,43 @@ pub fn validate(raw: RawScenario, path: &Path) -> Result<Scenario, ScenarioError
         );
     }
 
-    let autoscaler = raw
-        .autoscaler
-        .as_ref()
-        .map(|a| validate_autoscaler(&mut cx, a));
+    let spot = validate_spot(&mut cx, &raw.pricing, &catalog);
+    let mut cluster = cluster;
+    let (autoscaler, karpenter) = match raw.autoscaler.as_ref() {
+        Some(a) if a.kind.as_deref() == Some("karpenter") => {
+            let mut issues = Vec::new();
+            let k = super::karpenter::spec(
+                a,
+                &mut cluster,
+                &catalog,
+                &spot,
+                &daemon_sets,
+                vm_memory_overhead,
+                &mut cx.ignored,
+                &mut |path, m| issues.push((path, m)),
+            );
+            for (path, m) in issues {
+                cx.err(path, m);
+            }
+            (None, Some(k))
+        }
+        Some(a) => (Some(validate_autoscaler(&mut cx, a)), None),
+        None => (None, None),
+    };
+    for g in &cluster.node_groups {
+        if g.capacity_type == CapacityType::Spot {
+            for t in &g.instance_types {
+                if let Some(it) = catalog.get(t)
+                    && spot.price(t, it.price_per_hour_usd).is_none()
+                {
+                    cx.err(
+                        format!("cluster.{}", group_path(&cluster, g)),
+                        format!("`{t}` runs on Spot but has no Spot price: set `pricing.spot.discount` or `pricing.spot.instances.{t}`"),
+                    );
+                }
+            }
+        }
+    }
     let mut pdbs = Vec::new();
     let workload = validate_workload(&mut cx, &raw.workload, horizon, &mut pdbs);
     let scheduler = {
@@ -426,6 +459,8 @@ pub fn validate(raw: RawScenario, path: &Path) -> Result<Scenario, ScenarioError
         sample_interval,
         scheduler,
         autoscaler,
+        karpenter,
+        spot,
         workload,
         pdbs,
         ignored_fields: cx.ignored,
@@ -755,6 +790,24 @@ fn validate_node_group(
             }
         },
     })
+}
+
+/// Taints in eksctl's list or map form, problems reported through `err(path, message)`.
+pub(crate) fn taints_of(
+    p: &str,
+    v: &Option<serde_json::Value>,
+    err: &mut dyn FnMut(String, String),
+) -> Vec<Taint> {
+    let mut cx = Ctx {
+        issues: Vec::new(),
+        ignored: Vec::new(),
+        base_dir: PathBuf::new(),
+    };
+    let t = parse_taints(&mut cx, p, v);
+    for i in cx.issues {
+        err(i.path, i.message);
+    }
+    t
 }
 
 fn parse_taints(cx: &mut Ctx, p: &str, v: &Option<serde_json::Value>) -> Vec<Taint> {
@@ -1400,4 +1453,37 @@ fn validate_autoscaler(
             .max(1) as u32,
         allow_unreplicated: a.allow_unreplicated_pods.unwrap_or(false),
     }
+}
+
+fn validate_spot(
+    cx: &mut Ctx,
+    pricing: &Option<RawPricing>,
+    catalog: &Catalog,
+) -> super::SpotPricing {
+    let raw = pricing
+        .as_ref()
+        .and_then(|p| p.spot.clone())
+        .unwrap_or_default();
+    let discount = match raw.discount {
+        None => None,
+        Some(d) if (0.0..1.0).contains(&d) => Some(d),
+        Some(d) => {
+            cx.err(
+                "pricing.spot.discount",
+                format!("must be a share in [0, 1), e.g. 0.7 for 70% off, got {d}"),
+            );
+            None
+        }
+    };
+    let mut prices = BTreeMap::new();
+    for (name, price) in &raw.instances {
+        let path = format!("pricing.spot.instances.{name}");
+        if catalog.get(name).is_none() {
+            let hint = did_you_mean(name, catalog.names());
+            cx.err(path, format!("unknown instance type `{name}`{hint}"));
+        } else {
+            prices.insert(name.clone(), cx.price(&path, Some(*price), 0.0));
+        }
+    }
+    super::SpotPricing { discount, prices }
 }

@@ -18,7 +18,7 @@ use crate::cluster::catalog::allocatable;
 use crate::cluster::fargate::{
     ContainerRequests, FargatePodTraits, match_profile, size_pod, sizing::unsupported_reason,
 };
-use crate::cluster::node::{Node, NodeId, NodeState};
+use crate::cluster::node::{CapacityType, Node, NodeId, NodeState};
 use crate::cluster::pod::{CapacityKind, FargatePlacement, Pod, PodKey, PodPhase, PodTable};
 use crate::cluster::resources::Resources;
 use crate::metrics::summary::{
@@ -226,6 +226,8 @@ struct Engine<'s> {
     nodes: Vec<Node>,
     /// Nodes launched per group so far (names nodes `<group>-<n>`).
     group_launched: Vec<u32>,
+    /// For each node group, the Karpenter NodePool it stands for, if any.
+    group_pool: Vec<Option<usize>>,
     /// Live nodes per group (the ASG's current size; drained nodes leave it at once).
     group_size: Vec<u32>,
     /// A group that failed to launch is not scaled up before this time.
@@ -386,6 +388,13 @@ impl<'s> Engine<'s> {
             arrivals: 0,
             nodes: Vec::new(),
             group_launched: vec![0; sc.cluster.node_groups.len()],
+            group_pool: (0..sc.cluster.node_groups.len())
+                .map(|g| {
+                    sc.karpenter
+                        .as_ref()
+                        .and_then(|k| k.node_pools.iter().position(|p| p.group == g))
+                })
+                .collect(),
             group_size: vec![0; sc.cluster.node_groups.len()],
             group_backoff_until: vec![SimTime::ZERO; sc.cluster.node_groups.len()],
             unneeded_since: Vec::new(),
@@ -475,10 +484,30 @@ impl<'s> Engine<'s> {
     /// template), with the group's and the well-known labels, and its DaemonSet requests.
     fn make_node(&self, group: usize, zone: usize, name: String) -> Option<Node> {
         let g = &self.sc.cluster.node_groups[group];
-        let it = g
-            .instance_types
-            .first()
-            .and_then(|t| self.sc.catalog.get(t))?;
+        let t = g.instance_types.first()?;
+        self.make_node_as(group, zone, name, t, g.capacity_type)
+    }
+
+    /// [`Engine::make_node`] with a given instance type and capacity type (Karpenter picks
+    /// them per node).
+    fn make_node_as(
+        &self,
+        group: usize,
+        zone: usize,
+        name: String,
+        instance_type: &str,
+        capacity: CapacityType,
+    ) -> Option<Node> {
+        let g = &self.sc.cluster.node_groups[group];
+        let it = self.sc.catalog.get(instance_type)?;
+        let price = match capacity {
+            CapacityType::OnDemand => it.price_per_hour_usd,
+            CapacityType::Spot => self
+                .sc
+                .spot
+                .price(&it.name, it.price_per_hour_usd)
+                .unwrap_or(it.price_per_hour_usd),
+        };
         let a = allocatable(it, self.sc.vm_memory_overhead);
         let pods = g.max_pods.unwrap_or(a.pods);
         let alloc = Resources {
@@ -499,7 +528,19 @@ impl<'s> Engine<'s> {
         set("kubernetes.io/hostname", &name);
         set("kubernetes.io/arch", it.arch.kubernetes_label());
         set("kubernetes.io/os", "linux");
-        set("eks.amazonaws.com/capacityType", g.capacity_type.as_str());
+        set("eks.amazonaws.com/capacityType", capacity.as_str());
+        if self.group_pool.get(group).is_some_and(Option::is_some) {
+            set(
+                "karpenter.sh/capacity-type",
+                if capacity == CapacityType::Spot {
+                    "spot"
+                } else {
+                    "on-demand"
+                },
+            );
+            set("karpenter.k8s.aws/instance-family", it.family());
+            set("karpenter.k8s.aws/instance-size", it.size());
+        }
         if g.managed {
             set("eks.amazonaws.com/nodegroup", &g.name);
         } else {
@@ -510,7 +551,7 @@ impl<'s> Engine<'s> {
             name,
             group,
             instance_type: it.name.clone(),
-            capacity_type: g.capacity_type,
+            capacity_type: capacity,
             zone,
             ami_version: g.ami_version.clone(),
             launch: self.now,
@@ -520,7 +561,7 @@ impl<'s> Engine<'s> {
             state: NodeState::Launching,
             allocatable: alloc,
             requested: Resources::default(),
-            price_per_hour: it.price_per_hour_usd,
+            price_per_hour: price,
             labels,
             taints: g.taints.clone(),
             unschedulable: false,
@@ -539,12 +580,25 @@ impl<'s> Engine<'s> {
     }
 
     fn launch_node(&mut self, group: usize, zone: usize) {
+        let g = &self.sc.cluster.node_groups[group];
+        let Some(t) = g.instance_types.first() else {
+            return;
+        };
+        self.launch_node_as(group, zone, t, g.capacity_type);
+    }
+
+    /// Launches a node of a given instance and capacity type; returns its id.
+    fn launch_node_as(
+        &mut self,
+        group: usize,
+        zone: usize,
+        instance_type: &str,
+        capacity: CapacityType,
+    ) -> Option<NodeId> {
         let id = NodeId(self.nodes.len() as u32);
         let seq = self.group_launched[group];
         let name = format!("{}-{seq}", self.sc.cluster.node_groups[group].name);
-        let Some(node) = self.make_node(group, zone, name) else {
-            return;
-        };
+        let node = self.make_node_as(group, zone, name, instance_type, capacity)?;
         self.group_launched[group] += 1;
         self.group_size[group] += 1;
         let price = node.price_per_hour;
@@ -560,6 +614,7 @@ impl<'s> Engine<'s> {
             .sample(&mut self.rng.node_launch);
         self.queue
             .push(self.now + delay, Event::NodeReady { node: id });
+        Some(id)
     }
 
     /// Reads the next pod of source `s` and queues its arrival if it is inside the horizon.
