@@ -334,7 +334,7 @@ pub fn spec(
             expire_after,
         });
     }
-    pools.sort_by(|a, b| b.weight.cmp(&a.weight));
+    pools.sort_by_key(|p| std::cmp::Reverse(p.weight));
     KarpenterSpec {
         node_pools: pools,
         batch_idle,
