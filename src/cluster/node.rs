@@ -95,6 +95,10 @@ pub struct Node {
     pub images: BTreeMap<String, SimTime>,
     /// Being drained for removal (its group's size already counts it as gone).
     pub draining: bool,
+    /// Last time a pod was bound to or left the node (Karpenter's consolidateAfter).
+    pub last_change: SimTime,
+    /// The node this one replaces (Karpenter consolidation): drained when this one is Ready.
+    pub replaces: Option<NodeId>,
     /// Pods bound to the node (not DaemonSet pods), in bind order.
     pub pods: Vec<PodKey>,
 }
@@ -142,6 +146,8 @@ impl Node {
             unschedulable: false,
             images: BTreeMap::new(),
             draining: false,
+            last_change: SimTime::ZERO,
+            replaces: None,
             pods: Vec::new(),
             ephemeral_allocatable_mib: 0,
             ephemeral_requested_mib: 0,

@@ -133,6 +133,10 @@ pub struct SchedulingSummary {
     pub autoscaler_scale_ups: u64,
     /// Nodes the Cluster Autoscaler removed.
     pub autoscaler_scale_downs: u64,
+    /// Nodes Karpenter launched for pending pods.
+    pub karpenter_launches: u64,
+    /// Karpenter disruptions (expirations, empty deletions, consolidations).
+    pub karpenter_disruptions: u64,
 }
 
 /// timing.json: the only file allowed to differ between two runs of the same scenario and seed.

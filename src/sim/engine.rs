@@ -192,6 +192,7 @@ struct CtrlState<'s> {
 }
 
 mod autoscaling;
+mod karpenter;
 
 /// Why a pod leaves the cluster other than by finishing.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -239,6 +240,14 @@ struct Engine<'s> {
     ca_rng: SimRng,
     ca_scale_ups: u64,
     ca_scale_downs: u64,
+    /// Karpenter: when the open provisioning batch started, its last pod, its timer.
+    kp_batch_start: Option<SimTime>,
+    kp_last_pending: SimTime,
+    kp_timer: Option<SimTime>,
+    kp_launches: u64,
+    kp_disruptions: u64,
+    /// Per node: since when it has been a consolidation candidate.
+    kp_candidate_since: Vec<Option<SimTime>>,
     ready_nodes: Vec<NodeId>,
     /// Ready nodes in kube-scheduler's node-tree order.
     order: Vec<NodeId>,
@@ -403,6 +412,12 @@ impl<'s> Engine<'s> {
             ca_rng: stream(seed, "autoscaler"),
             ca_scale_ups: 0,
             ca_scale_downs: 0,
+            kp_batch_start: None,
+            kp_last_pending: SimTime::ZERO,
+            kp_timer: None,
+            kp_launches: 0,
+            kp_disruptions: 0,
+            kp_candidate_since: Vec::new(),
             ready_nodes: Vec::new(),
             order: Vec::new(),
             scheduler: Scheduler::new(sc.scheduler.clone(), stream(seed, "scheduler")),
@@ -477,6 +492,7 @@ impl<'s> Engine<'s> {
         if self.sc.autoscaler.is_some() {
             self.queue.push(SimTime::ZERO, Event::AutoscalerScan);
         }
+        self.karpenter_start();
         Ok(())
     }
 
@@ -567,6 +583,8 @@ impl<'s> Engine<'s> {
             unschedulable: false,
             images: Default::default(),
             draining: false,
+            last_change: self.now,
+            replaces: None,
             pods: Vec::new(),
             ephemeral_allocatable_mib: g.ephemeral_allocatable_mib(),
             ephemeral_requested_mib: 0,
@@ -604,6 +622,7 @@ impl<'s> Engine<'s> {
         let price = node.price_per_hour;
         self.nodes.push(node);
         self.unneeded_since.push(None);
+        self.kp_candidate_since.push(None);
         self.topo.add_node(id);
         self.nodes_launching += 1;
         self.cost_meter.change(self.now.0, price);
@@ -658,6 +677,8 @@ impl<'s> Engine<'s> {
                 Event::PodTerminated { pod } => self.on_pod_terminated(pod)?,
                 Event::AutoscalerScan => self.on_autoscaler_scan()?,
                 Event::NodeTerminate { node } => self.terminate_node(node, "ScaleDown"),
+                Event::KarpenterBatch => self.on_karpenter_batch()?,
+                Event::KarpenterDisrupt => self.on_karpenter_disrupt()?,
             }
         }
         Ok(())
@@ -748,6 +769,9 @@ impl<'s> Engine<'s> {
                 }
                 let key = self.pods.insert(pod);
                 self.n_pending += 1;
+                if waiting_class {
+                    self.karpenter_note_unschedulable();
+                }
                 let p = self.pods.get(key).expect("just inserted");
                 if waiting_class {
                     if self.explain_pod.as_deref() == Some(p.spec.name.as_str()) {
@@ -884,6 +908,7 @@ impl<'s> Engine<'s> {
             Ok(node) => self.assume(key, node),
             Err(u) => {
                 self.try_preempt(key);
+                self.karpenter_note_unschedulable();
                 let now = self.now;
                 let Some(pod) = self.pods.get_mut(key) else {
                     return;
@@ -961,6 +986,7 @@ impl<'s> Engine<'s> {
         let node = &mut self.nodes[node_id.0 as usize];
         node.add_requests(req, eph);
         node.pods.push(key);
+        node.last_change = self.now;
         *self.bound_priorities.entry(pod.spec.priority).or_default() += 1;
         self.ready_req += req;
         self.topo.bind(key, &pod.spec, node_id);
@@ -1114,7 +1140,7 @@ impl<'s> Engine<'s> {
         let Some(pod) = self.pods.get(key) else {
             return Ok(());
         };
-        let phase = if pod.removal == Some(Removal::Preempted) {
+        let phase = if pod.removal.is_some_and(Removal::is_eviction) {
             PodPhase::Evicted
         } else {
             PodPhase::Deleted
@@ -1163,21 +1189,12 @@ impl<'s> Engine<'s> {
             let node = &mut self.nodes[n.0 as usize];
             node.remove_requests(pod.spec.requests, pod.spec.ephemeral_mib);
             node.pods.retain(|k| *k != key);
+            node.last_change = now;
             self.topo.unbind(key, &pod.spec, n);
             self.ready_req -= pod.spec.requests;
             self.update_util();
             self.retry_pending_on(n);
             self.pod_event();
-        }
-        if pod.removal.is_some_and(Removal::is_eviction)
-            && pod.controller.is_none()
-            && pod.spec.owner == crate::workload::OwnerKind::Job
-        {
-            // The Job controller replaces an evicted pod with a new one; a bare pod is lost.
-            let mut again = pod.spec.clone();
-            again.name.push_str("-r");
-            again.submit = now;
-            self.admit(again, None)?;
         }
         if let Some(c) = pod.controller {
             let st = &mut self.controllers[c];
@@ -1185,7 +1202,9 @@ impl<'s> Engine<'s> {
             if phase == PodPhase::Succeeded {
                 st.succeeded += 1;
             }
-            if pod.removal != Some(Removal::ScaleDown) {
+            if pod.removal.is_none() {
+                // A finished pod: a Job runs the next, a ReplicaSet restarts it. Removed pods
+                // were replaced (or not) when their removal began.
                 self.reconcile(c)?;
             }
         }
@@ -1227,6 +1246,23 @@ impl<'s> Engine<'s> {
         };
         if let Some(c) = self.pods.get(key).and_then(|p| p.controller) {
             self.controllers[c].live.retain(|k| *k != key);
+        }
+        if why.is_eviction() {
+            // Controllers replace an evicted pod as soon as it is marked for deletion (a
+            // terminating pod no longer counts as a replica); a bare pod is lost.
+            let Some(pod) = self.pods.get(key) else {
+                return Ok(());
+            };
+            match pod.controller {
+                Some(c) => self.reconcile(c)?,
+                None if pod.spec.owner == crate::workload::OwnerKind::Job => {
+                    let mut again = pod.spec.clone();
+                    again.name.push_str("-r");
+                    again.submit = self.now;
+                    self.admit(again, None)?;
+                }
+                None => {}
+            }
         }
         if grace.0 == 0 {
             self.on_pod_terminated(key)
@@ -1371,6 +1407,8 @@ impl<'s> Engine<'s> {
         self.update_util();
         self.retry_pending_on(id);
         self.pod_event();
+        // Errors can only come from writing pods.csv, which the run reports at the end.
+        let _ = self.karpenter_node_ready(id);
     }
 
     /// Node `id` gained room or joined: the queueing hint. Only pods that now pass every filter
@@ -1691,6 +1729,8 @@ impl<'s> Engine<'s> {
                 preemptions: self.preemptions,
                 autoscaler_scale_ups: self.ca_scale_ups,
                 autoscaler_scale_downs: self.ca_scale_downs,
+                karpenter_launches: self.kp_launches,
+                karpenter_disruptions: self.kp_disruptions,
             },
             notices: self.sc.ignored_fields.clone(),
         };

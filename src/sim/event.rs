@@ -55,6 +55,10 @@ pub enum Event {
     },
     /// The Cluster Autoscaler's periodic loop.
     AutoscalerScan,
+    /// Karpenter's provisioning batch may have closed.
+    KarpenterBatch,
+    /// Karpenter's disruption (consolidation, expiration) loop.
+    KarpenterDisrupt,
     /// A drained node is terminated.
     NodeTerminate {
         /// The node.

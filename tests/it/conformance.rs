@@ -300,6 +300,8 @@ impl Cluster {
             unschedulable: d.cordoned,
             images: Default::default(),
             draining: false,
+            last_change: SimTime::ZERO,
+            replaces: None,
             pods: Vec::new(),
             ephemeral_allocatable_mib: d.eph_mib,
             ephemeral_requested_mib: 0,

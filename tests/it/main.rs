@@ -7,6 +7,7 @@ mod common;
 mod conformance;
 mod determinism;
 mod invariants;
+mod karpenter;
 mod manifests;
 mod preemption;
 mod properties;

@@ -62,7 +62,7 @@ impl Engine<'_> {
 
     /// Pods the Cluster Autoscaler tries to help: unbound EC2 pods that are not being deleted,
     /// highest priority and oldest first.
-    fn ca_pending(&self) -> Vec<PodKey> {
+    pub(super) fn ca_pending(&self) -> Vec<PodKey> {
         let mut v: Vec<(Reverse<i32>, u64, PodKey)> = self
             .pods
             .iter()
@@ -80,15 +80,15 @@ impl Engine<'_> {
         v.into_iter().map(|(_, _, k)| k).collect()
     }
 
-    fn ca_scale_up(&mut self, ca: &ClusterAutoscalerSpec) -> bool {
+    /// Pending pods that fit neither on a schedulable Ready node as it is now (CA's "filter out
+    /// schedulable" step) nor on a node still launching: the pods new capacity is for.
+    pub(super) fn pods_needing_capacity(&self) -> Vec<PodKey> {
         let pending = self.ca_pending();
         if pending.is_empty() {
-            return false;
+            return pending;
         }
         let profile = &self.sc.scheduler;
         let empty = CycleState::default();
-        // Pods that fit on the schedulable nodes as they are (CA's "filter out schedulable"
-        // step) or on the nodes still launching do not need new nodes.
         let mut upcoming: Vec<Node> = self
             .nodes
             .iter()
@@ -97,20 +97,31 @@ impl Engine<'_> {
             })
             .cloned()
             .collect();
-        let mut still: Vec<&PodSpec> = Vec::new();
-        for k in &pending {
-            let Some(p) = self.pods.get(*k) else { continue };
+        let mut still = Vec::new();
+        for k in pending {
+            let Some(p) = self.pods.get(k) else { continue };
             match upcoming
                 .iter_mut()
                 .find(|n| filter_node(profile, &empty, &p.spec, n).is_ok())
             {
                 Some(n) => n.add_requests(p.spec.requests, p.spec.ephemeral_mib),
-                None => still.push(&p.spec),
+                None => still.push(k),
             }
         }
-        if still.is_empty() {
+        still
+    }
+
+    fn ca_scale_up(&mut self, ca: &ClusterAutoscalerSpec) -> bool {
+        let keys = self.pods_needing_capacity();
+        if keys.is_empty() {
             return false;
         }
+        let profile = &self.sc.scheduler;
+        let still: Vec<&PodSpec> = keys
+            .iter()
+            .filter_map(|k| self.pods.get(*k))
+            .map(|p| &p.spec)
+            .collect();
         let mut options = Vec::new();
         for (g, spec) in self.sc.cluster.node_groups.iter().enumerate() {
             let size = self.group_size[g];
@@ -172,9 +183,9 @@ impl Engine<'_> {
     /// Could every pod on `id` run elsewhere? Pods are placed first-fit on other schedulable
     /// Ready nodes, with the room they take reserved; `reserved` carries reservations across the
     /// nodes removed in the same scan.
-    fn ca_pods_movable(
+    pub(super) fn ca_pods_movable(
         &mut self,
-        ca: &ClusterAutoscalerSpec,
+        allow_unreplicated: bool,
         id: NodeId,
         reserved: &mut Vec<(NodeId, Resources, u64)>,
     ) -> bool {
@@ -190,7 +201,7 @@ impl Engine<'_> {
             if p.terminating {
                 continue;
             }
-            if p.controller.is_none() && p.spec.owner == OwnerKind::Bare && !ca.allow_unreplicated {
+            if p.controller.is_none() && p.spec.owner == OwnerKind::Bare && !allow_unreplicated {
                 ok = false;
                 break;
             }
@@ -263,7 +274,7 @@ impl Engine<'_> {
             let is_empty = n.pods.is_empty();
             let g = n.group;
             let under = util < ca.scale_down_utilization_threshold;
-            let movable = under && self.ca_pods_movable(ca, id, &mut reserved);
+            let movable = under && self.ca_pods_movable(ca.allow_unreplicated, id, &mut reserved);
             if !movable {
                 self.unneeded_since[id.0 as usize] = None;
                 continue;
@@ -291,15 +302,25 @@ impl Engine<'_> {
         Ok(())
     }
 
-    /// Cordons and drains a node, then terminates it once its pods' grace periods are over
-    /// (capped by max-graceful-termination-sec).
     fn ca_drain(&mut self, ca: &ClusterAutoscalerSpec, id: NodeId) -> Result<(), RunError> {
+        self.ca_scale_downs += 1;
+        self.drain_node(id, ca.max_graceful_termination, "ScaleDown")
+    }
+
+    /// Cordons and drains a node, then terminates it once its pods' grace periods are over
+    /// (each capped by `max_grace`).
+    pub(super) fn drain_node(
+        &mut self,
+        id: NodeId,
+        max_grace: SimDuration,
+        reason: &str,
+    ) -> Result<(), RunError> {
+        self.nodes[id.0 as usize].termination_reason = Some(reason.to_string());
         let g = self.nodes[id.0 as usize].group;
         self.group_size[g] = self.group_size[g].saturating_sub(1);
         self.nodes[id.0 as usize].unschedulable = true;
         self.nodes[id.0 as usize].draining = true;
         self.unneeded_since[id.0 as usize] = None;
-        self.ca_scale_downs += 1;
         let keys = self.nodes[id.0 as usize].pods.clone();
         let mut wait = SimDuration::ZERO;
         for k in keys {
@@ -309,7 +330,7 @@ impl Engine<'_> {
                 .and_then(|p| p.controller)
                 .map(|c| self.controllers[c].spec.grace)
                 .unwrap_or(SimDuration::from_secs(30))
-                .min(ca.max_graceful_termination);
+                .min(max_grace);
             wait = wait.max(grace);
             self.remove_pod_with_grace(k, Removal::Drained, Some(grace))?;
         }
@@ -332,7 +353,9 @@ impl Engine<'_> {
         let was = n.state;
         n.state = NodeState::Terminated;
         n.terminated = Some(now);
-        n.termination_reason = Some(reason.to_string());
+        if n.termination_reason.is_none() {
+            n.termination_reason = Some(reason.to_string());
+        }
         let (price, alloc, req, g) = (n.price_per_hour, n.allocatable, n.requested, n.group);
         if !n.draining {
             // Not already taken off the group's size by a drain.
