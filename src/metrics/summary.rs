@@ -137,6 +137,8 @@ pub struct SchedulingSummary {
     pub karpenter_launches: u64,
     /// Karpenter disruptions (expirations, empty deletions, consolidations).
     pub karpenter_disruptions: u64,
+    /// Spot interruption notices.
+    pub spot_interruptions: u64,
 }
 
 /// timing.json: the only file allowed to differ between two runs of the same scenario and seed.

@@ -75,6 +75,27 @@ impl NodeGroupSpec {
     }
 }
 
+/// An action the scenario performs at a given time.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ScriptedAction {
+    /// Interrupt `count` Spot nodes of a node group (2-minute notice).
+    SpotInterruption {
+        /// Node group index.
+        group: usize,
+        /// Nodes to interrupt, oldest first.
+        count: u32,
+    },
+}
+
+/// A scripted event.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScriptedEvent {
+    /// When.
+    pub at: SimDuration,
+    /// What.
+    pub action: ScriptedAction,
+}
+
 /// Spot prices: explicit per type, else a discount off on-demand. Spot prices vary by type,
 /// zone and time ("up to 90%" off, EKS_FACTS), so eksim has no default: a scenario that uses
 /// Spot says what it pays.
@@ -92,7 +113,11 @@ impl SpotPricing {
         self.prices
             .get(instance_type)
             .copied()
-            .or_else(|| self.discount.map(|d| on_demand * (1.0 - d)))
+            // Rounded to a millionth of a dollar, as price lists quote them.
+            .or_else(|| {
+                self.discount
+                    .map(|d| (on_demand * (1.0 - d) * 1e6).round() / 1e6)
+            })
     }
 }
 
@@ -198,6 +223,10 @@ pub struct Scenario {
     pub karpenter: Option<crate::autoscaler::karpenter::KarpenterSpec>,
     /// Spot prices.
     pub spot: SpotPricing,
+    /// Mean Spot interruptions per instance-hour (0 = none).
+    pub spot_interruption_rate: f64,
+    /// Scripted events, in time order.
+    pub events: Vec<ScriptedEvent>,
     /// Pod sources.
     pub workload: Vec<WorkloadSpec>,
     /// PodDisruptionBudgets from the manifests.

@@ -71,6 +71,11 @@ pub struct RawScenario {
     pub scheduler: Option<RawScheduler>,
     /// Autoscaler.
     pub autoscaler: Option<RawAutoscaler>,
+    /// Spot behaviour (interruptions).
+    pub spot: Option<RawSpot>,
+    /// Scripted events at given times.
+    #[serde(default)]
+    pub events: Vec<RawEvent>,
     /// EC2 node settings not in eksctl.
     pub ec2: Option<RawEc2Settings>,
     /// DaemonSets that run on every EC2 node.
@@ -769,4 +774,32 @@ pub struct RawDisruption {
     /// Other fields.
     #[serde(flatten)]
     pub other: Ignored,
+}
+
+/// `spot:` section.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RawSpot {
+    /// Mean interruptions per Spot instance-hour (a Poisson process per node).
+    pub interruptions_per_instance_hour: Option<f64>,
+}
+
+/// One scripted event.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RawEvent {
+    /// When.
+    pub at: Option<String>,
+    /// Interrupt Spot nodes.
+    pub spot_interruption: Option<RawSpotInterruption>,
+}
+
+/// `spotInterruption:` event.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RawSpotInterruption {
+    /// Node group (or Karpenter NodePool) whose Spot nodes are interrupted.
+    pub node_group: Option<String>,
+    /// How many nodes (oldest first).
+    pub count: Option<i64>,
 }

@@ -424,6 +424,71 @@ pub fn validate(raw: RawScenario, path: &Path) -> Result<Scenario, ScenarioError
             }
         }
     }
+    let spot_interruption_rate = match raw
+        .spot
+        .as_ref()
+        .and_then(|sp| sp.interruptions_per_instance_hour)
+    {
+        None => 0.0,
+        Some(r) if r.is_finite() && (0.0..=100.0).contains(&r) => r,
+        Some(r) => {
+            cx.err(
+                "spot.interruptionsPerInstanceHour",
+                format!("must be a rate between 0 and 100, got {r}"),
+            );
+            0.0
+        }
+    };
+    let mut events = Vec::new();
+    for (i, e) in raw.events.iter().enumerate() {
+        let p = format!("events[{i}]");
+        let at = match &e.at {
+            None => {
+                cx.err(
+                    format!("{p}.at"),
+                    "required: when the event happens, e.g. `30m`",
+                );
+                SimDuration::ZERO
+            }
+            Some(_) => cx.duration(&format!("{p}.at"), &e.at, SimDuration::ZERO),
+        };
+        match &e.spot_interruption {
+            Some(si) => {
+                let names: Vec<&str> = cluster
+                    .node_groups
+                    .iter()
+                    .map(|g| g.name.as_str())
+                    .collect();
+                let group = match &si.node_group {
+                    None => {
+                        cx.err(format!("{p}.spotInterruption.nodeGroup"), "required");
+                        None
+                    }
+                    Some(n) => match names.iter().position(|x| x == n) {
+                        Some(g) => Some(g),
+                        None => {
+                            let hint = did_you_mean(n, names.iter().copied());
+                            cx.err(
+                                format!("{p}.spotInterruption.nodeGroup"),
+                                format!("no node group or NodePool named `{n}`{hint}"),
+                            );
+                            None
+                        }
+                    },
+                };
+                let count =
+                    cx.count(&format!("{p}.spotInterruption.count"), si.count, 1, 100_000) as u32;
+                if let Some(group) = group {
+                    events.push(super::ScriptedEvent {
+                        at,
+                        action: super::ScriptedAction::SpotInterruption { group, count },
+                    });
+                }
+            }
+            None => cx.err(p, "an event needs an action: `spotInterruption`"),
+        }
+    }
+    events.sort_by_key(|e| e.at);
     let mut pdbs = Vec::new();
     let workload = validate_workload(&mut cx, &raw.workload, horizon, &mut pdbs);
     let scheduler = {
@@ -461,6 +526,8 @@ pub fn validate(raw: RawScenario, path: &Path) -> Result<Scenario, ScenarioError
         autoscaler,
         karpenter,
         spot,
+        spot_interruption_rate,
+        events,
         workload,
         pdbs,
         ignored_fields: cx.ignored,

@@ -193,6 +193,7 @@ struct CtrlState<'s> {
 
 mod autoscaling;
 mod karpenter;
+mod spot;
 
 /// Why a pod leaves the cluster other than by finishing.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -248,6 +249,8 @@ struct Engine<'s> {
     kp_disruptions: u64,
     /// Per node: since when it has been a consolidation candidate.
     kp_candidate_since: Vec<Option<SimTime>>,
+    spot_rng: SimRng,
+    spot_interruptions: u64,
     ready_nodes: Vec<NodeId>,
     /// Ready nodes in kube-scheduler's node-tree order.
     order: Vec<NodeId>,
@@ -418,6 +421,8 @@ impl<'s> Engine<'s> {
             kp_launches: 0,
             kp_disruptions: 0,
             kp_candidate_since: Vec::new(),
+            spot_rng: stream(seed, "spot"),
+            spot_interruptions: 0,
             ready_nodes: Vec::new(),
             order: Vec::new(),
             scheduler: Scheduler::new(sc.scheduler.clone(), stream(seed, "scheduler")),
@@ -493,6 +498,7 @@ impl<'s> Engine<'s> {
             self.queue.push(SimTime::ZERO, Event::AutoscalerScan);
         }
         self.karpenter_start();
+        self.schedule_scripted();
         Ok(())
     }
 
@@ -633,6 +639,7 @@ impl<'s> Engine<'s> {
             .sample(&mut self.rng.node_launch);
         self.queue
             .push(self.now + delay, Event::NodeReady { node: id });
+        self.schedule_spot_interruption(id);
         Some(id)
     }
 
@@ -679,6 +686,8 @@ impl<'s> Engine<'s> {
                 Event::NodeTerminate { node } => self.terminate_node(node, "ScaleDown"),
                 Event::KarpenterBatch => self.on_karpenter_batch()?,
                 Event::KarpenterDisrupt => self.on_karpenter_disrupt()?,
+                Event::SpotInterruption { node } => self.spot_interrupt(node)?,
+                Event::Scripted { index } => self.on_scripted(index as usize)?,
             }
         }
         Ok(())
@@ -1731,6 +1740,7 @@ impl<'s> Engine<'s> {
                 autoscaler_scale_downs: self.ca_scale_downs,
                 karpenter_launches: self.kp_launches,
                 karpenter_disruptions: self.kp_disruptions,
+                spot_interruptions: self.spot_interruptions,
             },
             notices: self.sc.ignored_fields.clone(),
         };

@@ -59,6 +59,16 @@ pub enum Event {
     KarpenterBatch,
     /// Karpenter's disruption (consolidation, expiration) loop.
     KarpenterDisrupt,
+    /// A Spot node receives its 2-minute interruption notice.
+    SpotInterruption {
+        /// The node.
+        node: NodeId,
+    },
+    /// A scripted event of the scenario.
+    Scripted {
+        /// Index in the scenario's events.
+        index: u32,
+    },
     /// A drained node is terminated.
     NodeTerminate {
         /// The node.

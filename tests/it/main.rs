@@ -12,3 +12,4 @@ mod manifests;
 mod preemption;
 mod properties;
 mod scenarios;
+mod spot;
