@@ -120,6 +120,8 @@ pub struct Summary {
     pub fargate: FargateSummary,
     /// Scheduler figures.
     pub scheduling: SchedulingSummary,
+    /// Managed node group updates.
+    pub node_group_updates: Vec<UpdateSummary>,
     /// eksctl fields accepted but not modelled, and quota warnings.
     pub notices: Vec<String>,
 }
@@ -164,4 +166,21 @@ pub fn peak_rss_mib() -> f64 {
         })
         .map(|kb| kb / 1024.0)
         .unwrap_or(0.0)
+}
+
+/// One managed node group update.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct UpdateSummary {
+    /// Node group.
+    pub node_group: String,
+    /// Target AMI release version.
+    pub version: String,
+    /// Start, seconds.
+    pub start_s: f64,
+    /// End, seconds (null while in progress at the horizon).
+    pub end_s: Option<f64>,
+    /// Successful, Failed: PodEvictionFailure, or InProgress.
+    pub outcome: String,
+    /// Pods evicted by the update.
+    pub pods_disrupted: u64,
 }

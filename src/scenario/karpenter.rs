@@ -320,6 +320,7 @@ pub fn spec(
             ami_version: "karpenter".into(),
             max_pods: None,
             volume_size_gib: super::DEFAULT_VOLUME_SIZE_GIB,
+            update: Default::default(),
         });
         pools.push(NodePoolSpec {
             name,

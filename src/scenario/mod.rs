@@ -54,6 +54,40 @@ pub struct NodeGroupSpec {
     pub max_pods: Option<u32>,
     /// Root volume size, GiB (eksctl volumeSize, default 80).
     pub volume_size_gib: u32,
+    /// Update settings for managed rolling updates.
+    pub update: UpdateConfig,
+}
+
+/// How a managed node group rolls (EKS_FACTS "Managed node groups").
+#[derive(Clone, Debug, PartialEq)]
+pub struct UpdateConfig {
+    /// maxUnavailable as a count, or
+    pub max_unavailable: Option<u32>,
+    /// maxUnavailablePercentage (1–100); default: maxUnavailable 1.
+    pub max_unavailable_percentage: Option<u32>,
+    /// true for MINIMAL (terminate before launch), false for DEFAULT.
+    pub minimal: bool,
+}
+
+impl Default for UpdateConfig {
+    fn default() -> Self {
+        UpdateConfig {
+            max_unavailable: Some(1),
+            max_unavailable_percentage: None,
+            minimal: false,
+        }
+    }
+}
+
+impl UpdateConfig {
+    /// Nodes updated at once for a group of `size` nodes (at least 1).
+    pub fn batch(&self, size: u32) -> u32 {
+        match (self.max_unavailable, self.max_unavailable_percentage) {
+            (_, Some(p)) => (size * p).div_ceil(100).max(1),
+            (Some(n), None) => n.max(1),
+            (None, None) => 1,
+        }
+    }
 }
 
 /// eksctl's default root volume size, GiB.
@@ -84,6 +118,17 @@ pub enum ScriptedAction {
         group: usize,
         /// Nodes to interrupt, oldest first.
         count: u32,
+    },
+    /// Roll a managed node group to a new AMI release version.
+    NodeGroupUpdate {
+        /// Node group index.
+        group: usize,
+        /// The version new nodes carry.
+        version: String,
+        /// How it rolls.
+        update: UpdateConfig,
+        /// Terminate nodes whose pods cannot be evicted within 15 minutes.
+        force: bool,
     },
 }
 

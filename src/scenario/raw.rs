@@ -163,6 +163,8 @@ pub struct RawNodeGroup {
     pub max_pods_per_node: Option<i64>,
     /// Root volume size in GiB (eksctl default 80): the node's ephemeral storage.
     pub volume_size: Option<i64>,
+    /// Managed node group update settings (maxUnavailable / maxUnavailablePercentage).
+    pub update_config: Option<RawUpdateConfig>,
     /// Unmodelled fields (volumeSize, iam, ssh, ...).
     #[serde(flatten)]
     pub other: Ignored,
@@ -792,6 +794,36 @@ pub struct RawEvent {
     pub at: Option<String>,
     /// Interrupt Spot nodes.
     pub spot_interruption: Option<RawSpotInterruption>,
+    /// Roll a managed node group to a new AMI release or Kubernetes version.
+    pub node_group_update: Option<RawNodeGroupUpdate>,
+}
+
+/// eksctl/EKS `updateConfig`.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RawUpdateConfig {
+    /// Nodes updated at once.
+    pub max_unavailable: Option<i64>,
+    /// Share of nodes updated at once (1–100).
+    pub max_unavailable_percentage: Option<i64>,
+    /// DEFAULT (launch before terminate) or MINIMAL.
+    pub update_strategy: Option<String>,
+}
+
+/// `nodeGroupUpdate:` event (what `eksctl upgrade nodegroup` / UpdateNodegroupVersion starts).
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RawNodeGroupUpdate {
+    /// Managed node group name.
+    pub node_group: Option<String>,
+    /// New AMI release version.
+    pub release_version: Option<String>,
+    /// New Kubernetes version.
+    pub kubernetes_version: Option<String>,
+    /// Overrides the group's updateConfig.
+    pub update_config: Option<RawUpdateConfig>,
+    /// Terminate nodes even when pods cannot be evicted (PDBs).
+    pub force: Option<bool>,
 }
 
 /// `spotInterruption:` event.

@@ -10,7 +10,7 @@ use super::raw::*;
 use super::units::{parse_cpu, parse_duration, parse_memory_mib};
 use super::{
     ClusterSpec, DaemonSetSpec, FargateSpec, Issue, LatencySpec, NodeGroupSpec, Scenario,
-    ScenarioError, WorkloadSpec,
+    ScenarioError, UpdateConfig, WorkloadSpec,
 };
 use crate::cluster::catalog::{Catalog, DEFAULT_VM_MEMORY_OVERHEAD};
 use crate::cluster::control_plane::{
@@ -485,7 +485,47 @@ pub fn validate(raw: RawScenario, path: &Path) -> Result<Scenario, ScenarioError
                     });
                 }
             }
-            None => cx.err(p, "an event needs an action: `spotInterruption`"),
+            None => match &e.node_group_update {
+                Some(u) => {
+                    let names: Vec<&str> = cluster
+                        .node_groups
+                        .iter()
+                        .map(|g| g.name.as_str())
+                        .collect();
+                    let gp = format!("{p}.nodeGroupUpdate.nodeGroup");
+                    match u.node_group.as_ref().map(|n| (n, names.iter().position(|x| x == n))) {
+                        None => cx.err(gp, "required"),
+                        Some((n, None)) => {
+                            let hint = did_you_mean(n, names.iter().copied());
+                            cx.err(gp, format!("no node group named `{n}`{hint}"));
+                        }
+                        Some((n, Some(g))) if !cluster.node_groups[g].managed => cx.err(
+                            gp,
+                            format!("`{n}` is self-managed: EKS rolls only managed node groups (use your own replacement process)"),
+                        ),
+                        Some((_, Some(g))) => {
+                            let version = match (&u.release_version, &u.kubernetes_version) {
+                                (Some(r), _) => r.clone(),
+                                (None, Some(k)) => format!("eks-optimized-{k}-latest"),
+                                (None, None) => {
+                                    cx.err(format!("{p}.nodeGroupUpdate"), "give `releaseVersion` or `kubernetesVersion`");
+                                    String::new()
+                                }
+                            };
+                            let base = cluster.node_groups[g].update.clone();
+                            let update = update_config(&mut cx, &format!("{p}.nodeGroupUpdate.updateConfig"), &u.update_config, base);
+                            events.push(super::ScriptedEvent {
+                                at,
+                                action: super::ScriptedAction::NodeGroupUpdate { group: g, version, update, force: u.force.unwrap_or(false) },
+                            });
+                        }
+                    }
+                }
+                None => cx.err(
+                    p,
+                    "an event needs an action: `spotInterruption` or `nodeGroupUpdate`",
+                ),
+            },
         }
     }
     events.sort_by_key(|e| e.at);
@@ -845,6 +885,12 @@ fn validate_node_group(
         },
         ami_version,
         max_pods,
+        update: update_config(
+            cx,
+            &format!("{p}.updateConfig"),
+            &g.update_config,
+            UpdateConfig::default(),
+        ),
         volume_size_gib: match g.volume_size {
             None => super::DEFAULT_VOLUME_SIZE_GIB,
             Some(v) if (1..=16_384).contains(&v) => v as u32,
@@ -1553,4 +1599,51 @@ fn validate_spot(
         }
     }
     super::SpotPricing { discount, prices }
+}
+
+fn update_config(
+    cx: &mut Ctx,
+    p: &str,
+    raw: &Option<RawUpdateConfig>,
+    base: UpdateConfig,
+) -> UpdateConfig {
+    let Some(r) = raw else { return base };
+    let mut u = base;
+    if let Some(n) = r.max_unavailable {
+        if (1..=100).contains(&n) {
+            u.max_unavailable = Some(n as u32);
+            u.max_unavailable_percentage = None;
+        } else {
+            cx.err(
+                format!("{p}.maxUnavailable"),
+                format!("must be between 1 and 100, got {n}"),
+            );
+        }
+    }
+    if let Some(n) = r.max_unavailable_percentage {
+        if r.max_unavailable.is_some() {
+            cx.err(
+                format!("{p}.maxUnavailablePercentage"),
+                "give maxUnavailable or maxUnavailablePercentage, not both",
+            );
+        } else if (1..=100).contains(&n) {
+            u.max_unavailable_percentage = Some(n as u32);
+            u.max_unavailable = None;
+        } else {
+            cx.err(
+                format!("{p}.maxUnavailablePercentage"),
+                format!("must be between 1 and 100, got {n}"),
+            );
+        }
+    }
+    match r.update_strategy.as_deref() {
+        None => {}
+        Some("DEFAULT") => u.minimal = false,
+        Some("MINIMAL") => u.minimal = true,
+        Some(o) => cx.err(
+            format!("{p}.updateStrategy"),
+            format!("`{o}` is not DEFAULT or MINIMAL"),
+        ),
+    }
+    u
 }

@@ -78,6 +78,9 @@ pub const NODE_COLUMNS: [&str; 16] = [
     "memory_allocatable_mib",
     "max_pods",
 ];
+/// Columns of nodegroups.csv: one row per node group status change.
+pub const NODEGROUP_COLUMNS: [&str; 6] =
+    ["t_s", "node_group", "status", "desired", "ready", "issue"];
 /// Columns of timeline.csv.
 pub const TIMELINE_COLUMNS: [&str; 12] = [
     "t_s",
@@ -193,6 +196,7 @@ struct CtrlState<'s> {
 
 mod autoscaling;
 mod karpenter;
+mod mng;
 mod spot;
 
 /// Why a pod leaves the cluster other than by finishing.
@@ -251,6 +255,12 @@ struct Engine<'s> {
     kp_candidate_since: Vec<Option<SimTime>>,
     spot_rng: SimRng,
     spot_interruptions: u64,
+    /// AMI release version new nodes of each group get (changes with updates).
+    group_ami: Vec<String>,
+    /// Managed node group updates, started in order.
+    updates: Vec<mng::Update>,
+    /// nodegroups.csv rows, in time order.
+    group_rows: Vec<[String; 6]>,
     ready_nodes: Vec<NodeId>,
     /// Ready nodes in kube-scheduler's node-tree order.
     order: Vec<NodeId>,
@@ -423,6 +433,14 @@ impl<'s> Engine<'s> {
             kp_candidate_since: Vec::new(),
             spot_rng: stream(seed, "spot"),
             spot_interruptions: 0,
+            group_ami: sc
+                .cluster
+                .node_groups
+                .iter()
+                .map(|g| g.ami_version.clone())
+                .collect(),
+            updates: Vec::new(),
+            group_rows: Vec::new(),
             ready_nodes: Vec::new(),
             order: Vec::new(),
             scheduler: Scheduler::new(sc.scheduler.clone(), stream(seed, "scheduler")),
@@ -499,6 +517,9 @@ impl<'s> Engine<'s> {
         }
         self.karpenter_start();
         self.schedule_scripted();
+        for g in 0..self.sc.cluster.node_groups.len() {
+            self.record_group_status(g, "ACTIVE", "");
+        }
         Ok(())
     }
 
@@ -575,7 +596,7 @@ impl<'s> Engine<'s> {
             instance_type: it.name.clone(),
             capacity_type: capacity,
             zone,
-            ami_version: g.ami_version.clone(),
+            ami_version: self.group_ami[group].clone(),
             launch: self.now,
             ready: None,
             terminated: None,
@@ -688,6 +709,7 @@ impl<'s> Engine<'s> {
                 Event::KarpenterDisrupt => self.on_karpenter_disrupt()?,
                 Event::SpotInterruption { node } => self.spot_interrupt(node)?,
                 Event::Scripted { index } => self.on_scripted(index as usize)?,
+                Event::UpdateTick { update } => self.on_update_tick(update as usize)?,
             }
         }
         Ok(())
@@ -1677,6 +1699,11 @@ impl<'s> Engine<'s> {
             ])?;
         }
         nodes_out.commit()?;
+        let mut groups_out = CsvOut::create(dir, "nodegroups.csv", &NODEGROUP_COLUMNS)?;
+        for row in &self.group_rows {
+            groups_out.row(row)?;
+        }
+        groups_out.commit()?;
         let cp = &self.sc.control_plane;
         let cp_cost = billing::control_plane::cluster_fee(cp.fee_per_hour, h.0);
         let share = |num: u128, den: u128| {
@@ -1742,6 +1769,21 @@ impl<'s> Engine<'s> {
                 karpenter_disruptions: self.kp_disruptions,
                 spot_interruptions: self.spot_interruptions,
             },
+            node_group_updates: self
+                .updates
+                .iter()
+                .map(|u| {
+                    let (g, version) = u.what();
+                    crate::metrics::summary::UpdateSummary {
+                        node_group: self.sc.cluster.node_groups[g].name.clone(),
+                        version: version.to_string(),
+                        start_s: u.started.as_secs_f64(),
+                        end_s: u.ended.map(|t| t.as_secs_f64()),
+                        outcome: u.outcome.clone(),
+                        pods_disrupted: u.pods_disrupted,
+                    }
+                })
+                .collect(),
             notices: self.sc.ignored_fields.clone(),
         };
         let _ = SimDuration::ZERO;

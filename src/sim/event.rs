@@ -64,6 +64,11 @@ pub enum Event {
         /// The node.
         node: NodeId,
     },
+    /// A managed node group update re-checks its progress.
+    UpdateTick {
+        /// Index of the update.
+        update: u32,
+    },
     /// A scripted event of the scenario.
     Scripted {
         /// Index in the scenario's events.

@@ -9,6 +9,7 @@ mod determinism;
 mod invariants;
 mod karpenter;
 mod manifests;
+mod mng;
 mod preemption;
 mod properties;
 mod scenarios;

@@ -169,7 +169,7 @@ impl Engine<'_> {
 
     /// The zone an ASG balancing over its AZs launches in next: the one with the fewest live
     /// nodes of the group, the first such in the group's list.
-    fn ca_next_zone(&self, group: usize) -> usize {
+    pub(super) fn ca_next_zone(&self, group: usize) -> usize {
         let zones = &self.sc.cluster.node_groups[group].zones;
         let count = |z: usize| {
             self.nodes

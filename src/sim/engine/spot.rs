@@ -43,7 +43,8 @@ impl Engine<'_> {
     }
 
     pub(super) fn on_scripted(&mut self, index: usize) -> Result<(), RunError> {
-        match self.sc.events[index].action {
+        let sc = self.sc;
+        match sc.events[index].action {
             ScriptedAction::SpotInterruption { group, count } => {
                 let victims: Vec<NodeId> = (0..self.nodes.len() as u32)
                     .map(NodeId)
@@ -59,6 +60,15 @@ impl Engine<'_> {
                 for id in victims {
                     self.spot_interrupt(id)?;
                 }
+            }
+            ScriptedAction::NodeGroupUpdate {
+                group,
+                ref version,
+                ref update,
+                force,
+            } => {
+                let (version, update) = (version.clone(), update.clone());
+                self.start_update(group, &version, &update, force);
             }
         }
         Ok(())
