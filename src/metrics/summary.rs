@@ -141,6 +141,8 @@ pub struct SchedulingSummary {
     pub karpenter_disruptions: u64,
     /// Spot interruption notices.
     pub spot_interruptions: u64,
+    /// EC2 launches that failed (injected failures).
+    pub launch_failures: u64,
 }
 
 /// timing.json: the only file allowed to differ between two runs of the same scenario and seed.

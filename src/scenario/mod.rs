@@ -109,6 +109,24 @@ impl NodeGroupSpec {
     }
 }
 
+/// Launches of a node group failing during a window (EKS health issue codes such as
+/// InsufficientInstanceCapacity, AsgInstanceLaunchFailures).
+#[derive(Clone, Debug, PartialEq)]
+pub struct LaunchFailure {
+    /// Node group index.
+    pub group: usize,
+    /// Zone index, or every zone.
+    pub zone: Option<usize>,
+    /// Window start.
+    pub from: SimDuration,
+    /// Window end.
+    pub to: SimDuration,
+    /// Probability a launch in the window fails.
+    pub probability: f64,
+    /// Health issue code.
+    pub code: String,
+}
+
 /// An action the scenario performs at a given time.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ScriptedAction {
@@ -272,6 +290,8 @@ pub struct Scenario {
     pub spot_interruption_rate: f64,
     /// Scripted events, in time order.
     pub events: Vec<ScriptedEvent>,
+    /// Injected launch failures.
+    pub launch_failures: Vec<LaunchFailure>,
     /// Pod sources.
     pub workload: Vec<WorkloadSpec>,
     /// PodDisruptionBudgets from the manifests.

@@ -76,6 +76,9 @@ pub struct RawScenario {
     /// Scripted events at given times.
     #[serde(default)]
     pub events: Vec<RawEvent>,
+    /// Injected EC2 launch failures.
+    #[serde(default)]
+    pub launch_failures: Vec<RawLaunchFailure>,
     /// EC2 node settings not in eksctl.
     pub ec2: Option<RawEc2Settings>,
     /// DaemonSets that run on every EC2 node.
@@ -834,4 +837,23 @@ pub struct RawSpotInterruption {
     pub node_group: Option<String>,
     /// How many nodes (oldest first).
     pub count: Option<i64>,
+}
+
+/// One injected launch failure: a window in which launches of a group (optionally in one AZ)
+/// fail, or a failure probability for every launch.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RawLaunchFailure {
+    /// Node group.
+    pub node_group: Option<String>,
+    /// Only this AZ (default: all).
+    pub zone: Option<String>,
+    /// Window start (default 0s).
+    pub from: Option<String>,
+    /// Window end (default: the horizon).
+    pub to: Option<String>,
+    /// Probability that a launch in the window fails (default 1).
+    pub probability: Option<f64>,
+    /// Health issue code (default InsufficientInstanceCapacity).
+    pub code: Option<String>,
 }

@@ -529,6 +529,82 @@ pub fn validate(raw: RawScenario, path: &Path) -> Result<Scenario, ScenarioError
         }
     }
     events.sort_by_key(|e| e.at);
+    let codes = [
+        "InsufficientInstanceCapacity",
+        "AsgInstanceLaunchFailures",
+        "InstanceLimitExceeded",
+        "InsufficientFreeAddresses",
+        "Ec2SubnetInvalidConfiguration",
+    ];
+    let mut launch_failures = Vec::new();
+    for (i, f) in raw.launch_failures.iter().enumerate() {
+        let p = format!("launchFailures[{i}]");
+        let names: Vec<&str> = cluster
+            .node_groups
+            .iter()
+            .map(|g| g.name.as_str())
+            .collect();
+        let Some(group) = f
+            .node_group
+            .as_ref()
+            .and_then(|n| names.iter().position(|x| x == n))
+        else {
+            let hint = f
+                .node_group
+                .as_deref()
+                .map(|n| did_you_mean(n, names.iter().copied()))
+                .unwrap_or_default();
+            cx.err(
+                format!("{p}.nodeGroup"),
+                format!("required: the name of a node group{hint}"),
+            );
+            continue;
+        };
+        let zone = match &f.zone {
+            None => None,
+            Some(z) => match cluster.zones.iter().position(|c| c == z) {
+                Some(zi) => Some(zi),
+                None => {
+                    cx.err(
+                        format!("{p}.zone"),
+                        format!("`{z}` is not one of the cluster's availabilityZones"),
+                    );
+                    None
+                }
+            },
+        };
+        let from = cx.duration(&format!("{p}.from"), &f.from, SimDuration::ZERO);
+        let to = cx.duration(&format!("{p}.to"), &f.to, horizon);
+        if to < from {
+            cx.err(format!("{p}.to"), "must not be before `from`");
+        }
+        let probability = f.probability.unwrap_or(1.0);
+        if !(0.0..=1.0).contains(&probability) {
+            cx.err(
+                format!("{p}.probability"),
+                format!("must be between 0 and 1, got {probability}"),
+            );
+        }
+        let code = f
+            .code
+            .clone()
+            .unwrap_or_else(|| "InsufficientInstanceCapacity".into());
+        if !codes.contains(&code.as_str()) {
+            let hint = did_you_mean(&code, codes);
+            cx.err(
+                format!("{p}.code"),
+                format!("`{code}` is not a modelled health issue code{hint}"),
+            );
+        }
+        launch_failures.push(super::LaunchFailure {
+            group,
+            zone,
+            from,
+            to,
+            probability,
+            code,
+        });
+    }
     let mut pdbs = Vec::new();
     let workload = validate_workload(&mut cx, &raw.workload, horizon, &mut pdbs);
     let scheduler = {
@@ -568,6 +644,7 @@ pub fn validate(raw: RawScenario, path: &Path) -> Result<Scenario, ScenarioError
         spot,
         spot_interruption_rate,
         events,
+        launch_failures,
         workload,
         pdbs,
         ignored_fields: cx.ignored,

@@ -195,6 +195,7 @@ struct CtrlState<'s> {
 }
 
 mod autoscaling;
+mod health;
 mod karpenter;
 mod mng;
 mod spot;
@@ -261,6 +262,14 @@ struct Engine<'s> {
     updates: Vec<mng::Update>,
     /// nodegroups.csv rows, in time order.
     group_rows: Vec<[String; 6]>,
+    failure_rng: SimRng,
+    launch_failures_count: u64,
+    /// Launches a group's ASG still owes after failures.
+    group_shortfall: Vec<u32>,
+    /// The health issue a group is DEGRADED with.
+    group_degraded: Vec<Option<String>>,
+    asg_retry_pending: Vec<bool>,
+    asg_rotation: Vec<usize>,
     ready_nodes: Vec<NodeId>,
     /// Ready nodes in kube-scheduler's node-tree order.
     order: Vec<NodeId>,
@@ -441,6 +450,12 @@ impl<'s> Engine<'s> {
                 .collect(),
             updates: Vec::new(),
             group_rows: Vec::new(),
+            failure_rng: stream(seed, "launch-failures"),
+            launch_failures_count: 0,
+            group_shortfall: vec![0; sc.cluster.node_groups.len()],
+            group_degraded: vec![None; sc.cluster.node_groups.len()],
+            asg_retry_pending: vec![false; sc.cluster.node_groups.len()],
+            asg_rotation: vec![0; sc.cluster.node_groups.len()],
             ready_nodes: Vec::new(),
             order: Vec::new(),
             scheduler: Scheduler::new(sc.scheduler.clone(), stream(seed, "scheduler")),
@@ -487,6 +502,18 @@ impl<'s> Engine<'s> {
 
     /// Launches every node group's desired capacity and queues the first arrival of each source.
     fn start(&mut self) -> Result<(), RunError> {
+        for (g, spec) in self.sc.cluster.node_groups.iter().enumerate() {
+            let row = [
+                fmt_secs(0),
+                spec.name.clone(),
+                "ACTIVE".to_string(),
+                spec.desired.to_string(),
+                "0".to_string(),
+                String::new(),
+            ];
+            let _ = g;
+            self.group_rows.push(row);
+        }
         self.cost_meter
             .change(0, self.sc.control_plane.fee_per_hour);
         for (gi, g) in self.sc.cluster.node_groups.iter().enumerate() {
@@ -517,9 +544,7 @@ impl<'s> Engine<'s> {
         }
         self.karpenter_start();
         self.schedule_scripted();
-        for g in 0..self.sc.cluster.node_groups.len() {
-            self.record_group_status(g, "ACTIVE", "");
-        }
+
         Ok(())
     }
 
@@ -640,6 +665,10 @@ impl<'s> Engine<'s> {
         instance_type: &str,
         capacity: CapacityType,
     ) -> Option<NodeId> {
+        if let Some(code) = self.launch_failure(group, zone) {
+            self.launch_failed(group, &code);
+            return None;
+        }
         let id = NodeId(self.nodes.len() as u32);
         let seq = self.group_launched[group];
         let name = format!("{}-{seq}", self.sc.cluster.node_groups[group].name);
@@ -658,8 +687,15 @@ impl<'s> Engine<'s> {
             .latency
             .node_launch
             .sample(&mut self.rng.node_launch);
-        self.queue
-            .push(self.now + delay, Event::NodeReady { node: id });
+        if delay >= health::NODE_JOIN_TIMEOUT {
+            self.queue.push(
+                self.now + health::NODE_JOIN_TIMEOUT,
+                Event::NodeJoinTimeout { node: id },
+            );
+        } else {
+            self.queue
+                .push(self.now + delay, Event::NodeReady { node: id });
+        }
         self.schedule_spot_interruption(id);
         Some(id)
     }
@@ -710,6 +746,8 @@ impl<'s> Engine<'s> {
                 Event::SpotInterruption { node } => self.spot_interrupt(node)?,
                 Event::Scripted { index } => self.on_scripted(index as usize)?,
                 Event::UpdateTick { update } => self.on_update_tick(update as usize)?,
+                Event::AsgRetry { group } => self.on_asg_retry(group as usize),
+                Event::NodeJoinTimeout { node } => self.on_node_join_timeout(node),
             }
         }
         Ok(())
@@ -1440,6 +1478,8 @@ impl<'s> Engine<'s> {
         self.pod_event();
         // Errors can only come from writing pods.csv, which the run reports at the end.
         let _ = self.karpenter_node_ready(id);
+        let g = self.nodes[id.0 as usize].group;
+        self.check_group_healthy(g);
     }
 
     /// Node `id` gained room or joined: the queueing hint. Only pods that now pass every filter
@@ -1768,6 +1808,7 @@ impl<'s> Engine<'s> {
                 karpenter_launches: self.kp_launches,
                 karpenter_disruptions: self.kp_disruptions,
                 spot_interruptions: self.spot_interruptions,
+                launch_failures: self.launch_failures_count,
             },
             node_group_updates: self
                 .updates

@@ -69,6 +69,16 @@ pub enum Event {
         /// Index of the update.
         update: u32,
     },
+    /// An Auto Scaling group retries launches that failed.
+    AsgRetry {
+        /// Node group index.
+        group: u32,
+    },
+    /// A node has not joined the cluster 15 minutes after launch.
+    NodeJoinTimeout {
+        /// The node.
+        node: NodeId,
+    },
     /// A scripted event of the scenario.
     Scripted {
         /// Index in the scenario's events.

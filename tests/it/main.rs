@@ -6,6 +6,7 @@ mod billing;
 mod common;
 mod conformance;
 mod determinism;
+mod health;
 mod invariants;
 mod karpenter;
 mod manifests;
