@@ -3,6 +3,7 @@
 //! parses, so a user fixes a scenario in one pass.
 
 pub mod distribution;
+pub mod eks_api;
 pub mod karpenter;
 pub mod locate;
 pub mod manifests;

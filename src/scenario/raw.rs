@@ -79,6 +79,13 @@ pub struct RawScenario {
     /// Injected EC2 launch failures.
     #[serde(default)]
     pub launch_failures: Vec<RawLaunchFailure>,
+    /// Subnet id → Availability Zone, for EKS API inputs that name subnets.
+    #[serde(default)]
+    pub subnets: BTreeMap<String, String>,
+    /// Node groups and Fargate profiles in the EKS API's shape (`aws eks create-nodegroup
+    /// --cli-input-json` / `create-fargate-profile` inputs), as files or inline.
+    #[serde(default)]
+    pub eks_api: Vec<RawEksApiItem>,
     /// EC2 node settings not in eksctl.
     pub ec2: Option<RawEc2Settings>,
     /// DaemonSets that run on every EC2 node.
@@ -856,4 +863,14 @@ pub struct RawLaunchFailure {
     pub probability: Option<f64>,
     /// Health issue code (default InsufficientInstanceCapacity).
     pub code: Option<String>,
+}
+
+/// One EKS API input: `{file: nodegroup.json}` or the object inline.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RawEksApiItem {
+    /// A JSON (or YAML) file with the input, relative to the scenario.
+    pub file: Option<String>,
+    /// The input inline.
+    pub inline: Option<serde_json::Value>,
 }

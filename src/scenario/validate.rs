@@ -263,7 +263,7 @@ pub fn validate(raw: RawScenario, path: &Path) -> Result<Scenario, ScenarioError
             None => Some(c.clone()),
         },
     };
-    let cluster = match raw_cluster {
+    let mut cluster = match raw_cluster {
         Some(c) => validate_cluster(&mut cx, c),
         None => ClusterSpec {
             name: String::new(),
@@ -274,6 +274,47 @@ pub fn validate(raw: RawScenario, path: &Path) -> Result<Scenario, ScenarioError
             fargate_profiles: Vec::new(),
         },
     };
+    for (i, item) in raw.eks_api.iter().enumerate() {
+        let p = format!("eksApi[{i}]");
+        let value = match (&item.file, &item.inline) {
+            (Some(f), None) => {
+                let file = cx.base_dir.join(f);
+                let text = super::read_text(&file)?;
+                super::parse_yaml::<serde_json::Value>(&text, &file)?
+            }
+            (None, Some(v)) => v.clone(),
+            _ => {
+                cx.err(p, "give either `file:` or `inline:`");
+                continue;
+            }
+        };
+        let mut issues = Vec::new();
+        let read = super::eks_api::read(
+            &value,
+            &p,
+            &cluster.zones,
+            &raw.subnets,
+            &cluster.version,
+            &mut cx.ignored,
+            &mut |path, m| issues.push((path, m)),
+        );
+        for (path, m) in issues {
+            cx.err(path, m);
+        }
+        match read {
+            Some(super::eks_api::Item::NodeGroup(g)) => {
+                if cluster.node_groups.iter().any(|o| o.name == g.name) {
+                    cx.err(
+                        format!("{p}.nodegroupName"),
+                        format!("node group name `{}` is used twice", g.name),
+                    );
+                }
+                cluster.node_groups.push(g);
+            }
+            Some(super::eks_api::Item::FargateProfile(f)) => cluster.fargate_profiles.push(f),
+            None => {}
+        }
+    }
 
     // Catalog with price overrides.
     let mut catalog = Catalog::embedded().clone();
@@ -388,7 +429,6 @@ pub fn validate(raw: RawScenario, path: &Path) -> Result<Scenario, ScenarioError
     }
 
     let spot = validate_spot(&mut cx, &raw.pricing, &catalog);
-    let mut cluster = cluster;
     let (autoscaler, karpenter) = match raw.autoscaler.as_ref() {
         Some(a) if a.kind.as_deref() == Some("karpenter") => {
             let mut issues = Vec::new();

@@ -126,3 +126,49 @@ fn cluster_can_come_from_an_eksctl_file() {
         ]
     );
 }
+
+#[test]
+fn eks_api_inputs_define_node_groups_and_fargate_profiles() {
+    let case = Case::new(
+        "horizon: 1h\ncluster:\n  metadata: {name: shop}\n  availabilityZones: [us-east-1a, us-east-1b, us-east-1c]\nsubnets: {subnet-0a1: us-east-1a, subnet-0b2: us-east-1b, subnet-0c3: us-east-1c}\neksApi:\n  - file: general-nodegroup.json\n  - file: batch-profile.json\n  - inline: {nodegroupName: spot, scalingConfig: {minSize: 0, maxSize: 3, desiredSize: 1}, instanceTypes: [m5.large], capacityType: SPOT, subnets: [subnet-0b2], taints: [{key: spot, value: \"true\", effect: NO_SCHEDULE}]}\npricing: {spot: {discount: 0.6}}\n",
+    );
+    for f in ["general-nodegroup.json", "batch-profile.json"] {
+        case.file(
+            f,
+            &std::fs::read_to_string(root().join("scenarios/eks-api").join(f)).unwrap(),
+        );
+    }
+    let sc = eksim::scenario::load(&case.scenario).unwrap_or_else(|e| panic!("{e}"));
+    let g = &sc.cluster.node_groups;
+    assert_eq!(g.len(), 2);
+    assert_eq!(
+        (
+            g[0].name.as_str(),
+            g[0].min_size,
+            g[0].desired,
+            g[0].max_size
+        ),
+        ("general", 2, 3, 6)
+    );
+    assert_eq!(g[0].zones, vec![0, 1, 2]);
+    assert_eq!(g[1].zones, vec![1]);
+    assert_eq!(g[1].capacity_type, eksim::cluster::node::CapacityType::Spot);
+    assert_eq!(
+        g[1].taints[0].effect,
+        eksim::cluster::taints::TaintEffect::NoSchedule
+    );
+    assert_eq!(sc.cluster.fargate_profiles[0].name, "batch");
+    assert!(sc.ignored_fields.iter().any(|f| f == "eksApi[0].nodeRole"));
+    let bad = Case::new(
+        "horizon: 1h\ncluster:\n  metadata: {name: shop}\n  availabilityZones: [us-east-1a, us-east-1b]\neksApi:\n  - inline: {nodegroupName: x, subnets: [subnet-zz]}\n",
+    );
+    let e = eksim::scenario::load(&bad.scenario)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains(
+            "eksApi[0].subnets[0]: subnet `subnet-zz` is not in the scenario's `subnets:` table"
+        ),
+        "{e}"
+    );
+}
