@@ -148,6 +148,9 @@ pub enum ScriptedAction {
         update: UpdateConfig,
         /// Terminate nodes whose pods cannot be evicted within 15 minutes.
         force: bool,
+        /// A self-managed replacement script (surge = batch, wait for the new batch only)
+        /// rather than the EKS managed update.
+        scripted: bool,
     },
 }
 

@@ -806,6 +806,10 @@ pub struct RawEvent {
     pub spot_interruption: Option<RawSpotInterruption>,
     /// Roll a managed node group to a new AMI release or Kubernetes version.
     pub node_group_update: Option<RawNodeGroupUpdate>,
+    /// Replace a self-managed node group's nodes as a user's script would: launch a batch of
+    /// new nodes, wait for them, drain a batch of old ones (`updateConfig.maxUnavailable` is the
+    /// batch size).
+    pub node_group_replacement: Option<RawNodeGroupUpdate>,
 }
 
 /// eksctl/EKS `updateConfig`.

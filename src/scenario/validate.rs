@@ -525,8 +525,13 @@ pub fn validate(raw: RawScenario, path: &Path) -> Result<Scenario, ScenarioError
                     });
                 }
             }
-            None => match &e.node_group_update {
-                Some(u) => {
+            None => match e
+                .node_group_update
+                .as_ref()
+                .map(|u| (u, false))
+                .or(e.node_group_replacement.as_ref().map(|u| (u, true)))
+            {
+                Some((u, scripted)) => {
                     let names: Vec<&str> = cluster
                         .node_groups
                         .iter()
@@ -539,7 +544,7 @@ pub fn validate(raw: RawScenario, path: &Path) -> Result<Scenario, ScenarioError
                             let hint = did_you_mean(n, names.iter().copied());
                             cx.err(gp, format!("no node group named `{n}`{hint}"));
                         }
-                        Some((n, Some(g))) if !cluster.node_groups[g].managed => cx.err(
+                        Some((n, Some(g))) if !scripted && !cluster.node_groups[g].managed => cx.err(
                             gp,
                             format!("`{n}` is self-managed: EKS rolls only managed node groups (use your own replacement process)"),
                         ),
@@ -556,7 +561,7 @@ pub fn validate(raw: RawScenario, path: &Path) -> Result<Scenario, ScenarioError
                             let update = update_config(&mut cx, &format!("{p}.nodeGroupUpdate.updateConfig"), &u.update_config, base);
                             events.push(super::ScriptedEvent {
                                 at,
-                                action: super::ScriptedAction::NodeGroupUpdate { group: g, version, update, force: u.force.unwrap_or(false) },
+                                action: super::ScriptedAction::NodeGroupUpdate { group: g, version, update, force: u.force.unwrap_or(false), scripted },
                             });
                         }
                     }

@@ -86,3 +86,35 @@ fn a_pod_that_cannot_be_evicted_fails_the_update_after_15_minutes_unless_forced(
     let r = forced.run(None, "o");
     assert_eq!(r.summary.node_group_updates[0].outcome, "Successful");
 }
+
+#[test]
+fn a_self_managed_group_is_replaced_by_a_scripted_batch_process() {
+    let c = Case::new(&format!(
+        "horizon: 1h\nlatency: {{nodeLaunch: {{fixed: 30s}}}}\nevents:\n  - {{at: 10m, nodeGroupReplacement: {{nodeGroup: self, releaseVersion: ami-2, updateConfig: {{maxUnavailable: 1}}}}}}\n{}",
+        cluster(
+            "[us-east-1a, us-east-1b, us-east-1c]",
+            "  nodeGroups:\n    - {name: self, instanceType: m5.large, ami: ami-1, desiredCapacity: 3, minSize: 3, maxSize: 6}\n"
+        )
+    ));
+    let r = c.run(None, "o");
+    let nodes = read_csv(&c.out("o/nodes.csv"));
+    let live: Vec<_> = nodes
+        .iter()
+        .filter(|n| n["terminated_s"].is_empty())
+        .collect();
+    assert_eq!(live.len(), 3);
+    assert!(live.iter().all(|n| n["ami_version"] == "ami-2"));
+    assert_eq!(r.summary.node_group_updates[0].outcome, "Successful");
+    // A managed update of a self-managed group is refused.
+    let bad = Case::new(&format!(
+        "horizon: 1h\nevents:\n  - {{at: 10m, nodeGroupUpdate: {{nodeGroup: self, releaseVersion: x}}}}\n{}",
+        cluster(
+            "[us-east-1a, us-east-1b]",
+            "  nodeGroups:\n    - {name: self, instanceType: m5.large}\n"
+        )
+    ));
+    let e = eksim::scenario::load(&bad.scenario)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("is self-managed"), "{e}");
+}

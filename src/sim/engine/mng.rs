@@ -41,6 +41,8 @@ pub(super) struct Update {
     old: Vec<NodeId>,
     /// (node, drain start, empty since).
     draining: Vec<(NodeId, SimTime, Option<SimTime>)>,
+    /// A self-managed replacement script: waits for its new batch, not for every AZ.
+    scripted: bool,
 }
 
 impl Update {
@@ -57,6 +59,7 @@ impl Engine<'_> {
         version: &str,
         batch_cfg: &crate::scenario::UpdateConfig,
         force: bool,
+        scripted: bool,
     ) {
         let live: Vec<NodeId> = (0..self.nodes.len() as u32)
             .map(NodeId)
@@ -73,8 +76,11 @@ impl Engine<'_> {
             .collect();
         let batch = batch_cfg.batch(live.len() as u32);
         let zones = self.sc.cluster.node_groups[group].zones.len() as u32;
+        // A user's replacement script launches one batch; EKS surges by max(2 × AZs, batch).
         let surge = if batch_cfg.minimal {
             0
+        } else if scripted {
+            batch
         } else {
             (2 * zones).max(batch)
         };
@@ -101,6 +107,7 @@ impl Engine<'_> {
             ended: None,
             outcome: "InProgress".into(),
             pods_disrupted: 0,
+            scripted,
             old,
             draining: Vec::new(),
         });
@@ -154,7 +161,19 @@ impl Engine<'_> {
                         && n.ami_version == u.version
                 })
             };
-            if zones.iter().all(|&z| ready_in(z)) {
+            let new_ready = self
+                .nodes
+                .iter()
+                .filter(|n| {
+                    n.group == group && n.state == NodeState::Ready && n.ami_version == u.version
+                })
+                .count() as u32;
+            let ready = if u.scripted {
+                new_ready >= u.surge
+            } else {
+                zones.iter().all(|&z| ready_in(z))
+            };
+            if ready {
                 u.phase = Phase::Upgrading;
             }
         }

@@ -66,9 +66,10 @@ impl Engine<'_> {
                 ref version,
                 ref update,
                 force,
+                scripted,
             } => {
                 let (version, update) = (version.clone(), update.clone());
-                self.start_update(group, &version, &update, force);
+                self.start_update(group, &version, &update, force, scripted);
             }
         }
         Ok(())
