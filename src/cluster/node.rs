@@ -97,8 +97,8 @@ pub struct Node {
     pub draining: bool,
     /// Last time a pod was bound to or left the node (Karpenter's consolidateAfter).
     pub last_change: SimTime,
-    /// The node this one replaces (Karpenter consolidation): drained when this one is Ready.
-    pub replaces: Option<NodeId>,
+    /// The nodes this one replaces (Karpenter consolidation): drained when this one is Ready.
+    pub replaces: Vec<NodeId>,
     /// Pods bound to the node (not DaemonSet pods), in bind order.
     pub pods: Vec<PodKey>,
 }
@@ -147,7 +147,7 @@ impl Node {
             images: BTreeMap::new(),
             draining: false,
             last_change: SimTime::ZERO,
-            replaces: None,
+            replaces: Vec::new(),
             pods: Vec::new(),
             ephemeral_allocatable_mib: 0,
             ephemeral_requested_mib: 0,

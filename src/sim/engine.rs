@@ -636,7 +636,7 @@ impl<'s> Engine<'s> {
             images: Default::default(),
             draining: false,
             last_change: self.now,
-            replaces: None,
+            replaces: Vec::new(),
             pods: Vec::new(),
             ephemeral_allocatable_mib: g.ephemeral_allocatable_mib(),
             ephemeral_requested_mib: 0,

@@ -301,7 +301,7 @@ impl Cluster {
             images: Default::default(),
             draining: false,
             last_change: SimTime::ZERO,
-            replaces: None,
+            replaces: Vec::new(),
             pods: Vec::new(),
             ephemeral_allocatable_mib: d.eph_mib,
             ephemeral_requested_mib: 0,

@@ -55,3 +55,43 @@ fn replaces_an_underused_node_with_a_cheaper_one() {
             .any(|p| p["outcome"] == "running" && p["node"] == "default-1")
     );
 }
+
+#[test]
+fn multi_node_consolidation_merges_two_nodes_into_one_cheaper_node() {
+    // c6i.xlarge repriced to $0.12/h. Two 1200m pods arrive 60 s apart: each batch takes the
+    // cheapest fit, a c6i.large ($0.085; 1805m free), and the second does not fit in the 605m
+    // left on the first. Neither node can take the other's pod, but both fit one c6i.xlarge
+    // (3795m) at $0.12 < 2 × $0.085: one replacement, both old nodes drained when it is Ready.
+    // The disruption budget must allow two nodes at once (the default 10% of 2 nodes is 1).
+    let pool = format!("{POOL}        disruption: {{budgets: [{{nodes: \"100%\"}}]}}\n");
+    let c = Case::new(&format!(
+        "horizon: 30m\nseed: 3\npricing: {{instances: {{c6i.xlarge: 0.12}}}}\nlatency: {{nodeLaunch: {{fixed: 30s}}, imagePull: {{ec2: {{fixed: 0s}}}}, containerStart: {{fixed: 0s}}}}\n{pool}{}workload:\n  - generator: {{name: long, arrivals: {{every: 60s}}, count: 2, cpu: 1200m, memory: 512Mi}}\n",
+        cluster("[us-east-1a, us-east-1b]", "")
+    ));
+    c.run(None, "o");
+    let nodes = read_csv(&c.out("o/nodes.csv"));
+    let types: Vec<(&str, &str)> = nodes
+        .iter()
+        .map(|n| {
+            (
+                n["instance_type"].as_str(),
+                n["termination_reason"].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        types,
+        vec![
+            ("c6i.large", "Consolidation"),
+            ("c6i.large", "Consolidation"),
+            ("c6i.xlarge", "")
+        ]
+    );
+    let pods = read_csv(&c.out("o/pods.csv"));
+    assert_eq!(
+        pods.iter()
+            .filter(|p| p["outcome"] == "running" && p["node"] == "default-2")
+            .count(),
+        2
+    );
+}

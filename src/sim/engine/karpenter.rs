@@ -190,7 +190,11 @@ impl Engine<'_> {
             }
             // A node is a consolidation candidate once its pods have not changed for
             // consolidateAfter and no replacement is already on its way for it.
-            let replaced: Vec<NodeId> = self.nodes.iter().filter_map(|n| n.replaces).collect();
+            let replaced: Vec<NodeId> = self
+                .nodes
+                .iter()
+                .flat_map(|n| n.replaces.iter().copied())
+                .collect();
             let mut candidates: Vec<NodeId> = Vec::new();
             for &id in &ready {
                 let n = &self.nodes[id.0 as usize];
@@ -223,6 +227,9 @@ impl Engine<'_> {
             {
                 continue;
             }
+            if self.karpenter_multi_node(pool, &candidates, budget - acted)? {
+                continue;
+            }
             // Single-node consolidation, cheapest saving first: delete if the pods fit on the
             // other nodes, else replace with a cheaper offering that holds them.
             let mut order: Vec<NodeId> = candidates
@@ -253,7 +260,7 @@ impl Engine<'_> {
                     let zone = n.zone;
                     let (t, c) = (o.instance_type.clone(), o.capacity_type);
                     if let Some(new) = self.launch_node_as(pool.group, zone, &t, c) {
-                        self.nodes[new.0 as usize].replaces = Some(id);
+                        self.nodes[new.0 as usize].replaces = vec![id];
                         self.kp_disruptions += 1;
                     }
                     break;
@@ -267,14 +274,92 @@ impl Engine<'_> {
         Ok(())
     }
 
-    /// A replacement node became Ready: drain the node it replaces.
+    /// A replacement node became Ready: drain the nodes it replaces.
     pub(super) fn karpenter_node_ready(&mut self, id: NodeId) -> Result<(), RunError> {
-        if let Some(old) = self.nodes[id.0 as usize].replaces.take()
-            && self.nodes[old.0 as usize].state == NodeState::Ready
-        {
-            self.drain_node(old, SimDuration::from_secs(600), "Consolidation")?;
+        for old in std::mem::take(&mut self.nodes[id.0 as usize].replaces) {
+            if self.nodes[old.0 as usize].state == NodeState::Ready
+                && !self.nodes[old.0 as usize].draining
+            {
+                self.drain_node(old, SimDuration::from_secs(600), "Consolidation")?;
+            }
         }
         Ok(())
+    }
+
+    /// Multi-node consolidation: the largest set of the first candidates (fewest pods, cheapest
+    /// first) whose pods fit on the other nodes plus at most one new node cheaper than the set.
+    /// Returns true if it acted.
+    fn karpenter_multi_node(
+        &mut self,
+        pool: &crate::autoscaler::karpenter::NodePoolSpec,
+        cands: &[NodeId],
+        budget: usize,
+    ) -> Result<bool, RunError> {
+        let mut order: Vec<NodeId> = cands
+            .iter()
+            .copied()
+            .filter(|id| !self.nodes[id.0 as usize].draining)
+            .collect();
+        order.sort_by_key(|id| (self.nodes[id.0 as usize].pods.len(), id.0));
+        let max_k = order.len().min(budget).min(10);
+        let profile = &self.sc.scheduler;
+        let empty = CycleState::default();
+        for k in (2..=max_k).rev() {
+            let set = &order[..k];
+            // Place the set's pods first-fit on the other Ready nodes, reserving as we go.
+            let mut reserved: Vec<(NodeId, Resources, u64)> = Vec::new();
+            let mut leftover = Resources::default();
+            for &id in set {
+                for key in self.nodes[id.0 as usize].pods.clone() {
+                    let Some(p) = self.pods.get(key) else {
+                        continue;
+                    };
+                    if p.terminating {
+                        continue;
+                    }
+                    let target = self.order.iter().copied().find(|&t| {
+                        !set.contains(&t)
+                            && !self.nodes[t.0 as usize].unschedulable
+                            && filter_node(profile, &empty, &p.spec, &self.nodes[t.0 as usize])
+                                .is_ok()
+                    });
+                    match target {
+                        Some(t) => {
+                            self.nodes[t.0 as usize]
+                                .add_requests(p.spec.requests, p.spec.ephemeral_mib);
+                            reserved.push((t, p.spec.requests, p.spec.ephemeral_mib));
+                        }
+                        None => leftover += p.spec.requests,
+                    }
+                }
+            }
+            for (t, r, e) in reserved {
+                self.nodes[t.0 as usize].remove_requests(r, e);
+            }
+            let set_price: f64 = set
+                .iter()
+                .map(|id| self.nodes[id.0 as usize].price_per_hour)
+                .sum();
+            if leftover.pods == 0 {
+                for &id in set {
+                    self.kp_disruptions += 1;
+                    self.drain_node(id, SimDuration::from_secs(600), "Consolidation")?;
+                }
+                return Ok(true);
+            }
+            if let Some(o) = cheapest_fit(pool, &leftover).map(|i| &pool.offerings[i])
+                && o.price < set_price - 1e-9
+            {
+                let zone = self.nodes[set[0].0 as usize].zone;
+                let (t, c) = (o.instance_type.clone(), o.capacity_type);
+                if let Some(new) = self.launch_node_as(pool.group, zone, &t, c) {
+                    self.nodes[new.0 as usize].replaces = set.to_vec();
+                    self.kp_disruptions += k as u64;
+                    return Ok(true);
+                }
+            }
+        }
+        Ok(false)
     }
 
     /// What the DaemonSets request on every node.
