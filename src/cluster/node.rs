@@ -20,6 +20,8 @@ pub enum NodeState {
     Launching,
     /// Ready: schedulable.
     Ready,
+    /// Unreachable (its AZ is down): still billed, not schedulable, its pods unreachable.
+    NotReady,
     /// Terminated: no longer billed.
     Terminated,
 }

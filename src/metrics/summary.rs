@@ -67,6 +67,15 @@ pub struct ControlPlaneSummary {
     pub support_tier: String,
     /// $ per cluster-hour.
     pub fee_per_hour_usd: f64,
+    /// `eks` or `self-managed`.
+    pub mode: String,
+    /// API availability over the horizon, in percent (the SLA's monthly uptime when the horizon
+    /// is a month).
+    pub sla_uptime_percent: f64,
+    /// EKS SLA service credit for that uptime: 0, 10, 25 or 100 percent.
+    pub sla_credit_percent: u32,
+    /// That credit on the control-plane fee of the period.
+    pub sla_credit_usd: f64,
 }
 
 /// EC2 node figures.

@@ -138,6 +138,20 @@ pub enum ScriptedAction {
         /// Nodes to interrupt, oldest first.
         count: u32,
     },
+    /// A whole AZ goes down (control-plane instances, EC2 nodes, Fargate pods in it).
+    AzOutage {
+        /// Zone index.
+        zone: usize,
+        /// How long.
+        duration: SimDuration,
+    },
+    /// Control-plane instances fail.
+    ControlPlaneFailure {
+        /// etcd members (true) or API servers (false).
+        etcd: bool,
+        /// How many (lowest index first among those up).
+        count: u32,
+    },
     /// Roll a managed node group to a new AMI release version.
     NodeGroupUpdate {
         /// Node group index.
@@ -296,6 +310,8 @@ pub struct Scenario {
     pub events: Vec<ScriptedEvent>,
     /// Injected launch failures.
     pub launch_failures: Vec<LaunchFailure>,
+    /// How long an ASG takes to replace an instance that failed its health checks.
+    pub unhealthy_replacement_delay: SimDuration,
     /// Pod sources.
     pub workload: Vec<WorkloadSpec>,
     /// PodDisruptionBudgets from the manifests.

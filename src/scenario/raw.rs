@@ -217,6 +217,20 @@ pub struct RawControlPlane {
     pub support_tier: Option<String>,
     /// AZs to place instances in (default: the cluster's).
     pub zones: Option<Vec<String>>,
+    /// `eks` (default) or `self-managed`.
+    pub mode: Option<String>,
+    /// Time to failure of each instance (a distribution); absent = no random failures.
+    pub mtbf: Option<RawDistribution>,
+    /// EKS: time to notice an unhealthy instance.
+    pub detection_delay: Option<String>,
+    /// EKS: time to bring up a replacement (in another AZ if its own is down).
+    pub replacement_time: Option<RawDistribution>,
+    /// Self-managed: time until an operator repairs a failed instance.
+    pub repair_time: Option<RawDistribution>,
+    /// kube-controller-manager node-monitor-grace-period.
+    pub node_monitor_grace_period: Option<String>,
+    /// Default tolerationSeconds for not-ready/unreachable (pod eviction timeout).
+    pub pod_eviction_timeout: Option<String>,
 }
 
 /// `latency:` section.
@@ -305,6 +319,8 @@ pub struct RawFargateSettings {
 pub struct RawEc2Settings {
     /// Share of nominal memory the kubelet never sees (0..0.5).
     pub vm_memory_overhead: Option<f64>,
+    /// How long an Auto Scaling group takes to replace an instance that failed its health checks.
+    pub unhealthy_replacement_delay: Option<String>,
 }
 
 /// A DaemonSet whose pod runs on every EC2 node.
@@ -806,6 +822,10 @@ pub struct RawEvent {
     pub spot_interruption: Option<RawSpotInterruption>,
     /// Roll a managed node group to a new AMI release or Kubernetes version.
     pub node_group_update: Option<RawNodeGroupUpdate>,
+    /// A whole Availability Zone goes down for a while.
+    pub az_outage: Option<RawAzOutage>,
+    /// Control-plane instances fail.
+    pub control_plane_failure: Option<RawCpFailure>,
     /// Replace a self-managed node group's nodes as a user's script would: launch a batch of
     /// new nodes, wait for them, drain a batch of old ones (`updateConfig.maxUnavailable` is the
     /// batch size).
@@ -877,4 +897,24 @@ pub struct RawEksApiItem {
     pub file: Option<String>,
     /// The input inline.
     pub inline: Option<serde_json::Value>,
+}
+
+/// `azOutage:` event.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RawAzOutage {
+    /// The zone.
+    pub zone: Option<String>,
+    /// How long.
+    pub duration: Option<String>,
+}
+
+/// `controlPlaneFailure:` event.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RawCpFailure {
+    /// `etcd` or `apiServer`.
+    pub component: Option<String>,
+    /// How many instances (lowest index first).
+    pub count: Option<i64>,
 }

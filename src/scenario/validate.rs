@@ -525,6 +525,59 @@ pub fn validate(raw: RawScenario, path: &Path) -> Result<Scenario, ScenarioError
                     });
                 }
             }
+            None if e.az_outage.is_some() => {
+                let o = e.az_outage.as_ref().expect("checked");
+                let zone = match o
+                    .zone
+                    .as_ref()
+                    .map(|z| (z, cluster.zones.iter().position(|c| c == z)))
+                {
+                    Some((_, Some(zi))) => Some(zi),
+                    Some((z, None)) => {
+                        let hint = did_you_mean(z, cluster.zones.iter().map(String::as_str));
+                        cx.err(
+                            format!("{p}.azOutage.zone"),
+                            format!("`{z}` is not one of the cluster's availabilityZones{hint}"),
+                        );
+                        None
+                    }
+                    None => {
+                        cx.err(format!("{p}.azOutage.zone"), "required");
+                        None
+                    }
+                };
+                let duration = cx.duration(
+                    &format!("{p}.azOutage.duration"),
+                    &o.duration,
+                    SimDuration::from_secs(3600),
+                );
+                if let Some(zone) = zone {
+                    events.push(super::ScriptedEvent {
+                        at,
+                        action: super::ScriptedAction::AzOutage { zone, duration },
+                    });
+                }
+            }
+            None if e.control_plane_failure.is_some() => {
+                let f = e.control_plane_failure.as_ref().expect("checked");
+                let etcd = match f.component.as_deref() {
+                    Some("etcd") => true,
+                    Some("apiServer") => false,
+                    other => {
+                        cx.err(
+                            format!("{p}.controlPlaneFailure.component"),
+                            format!("{other:?} is not `etcd` or `apiServer`"),
+                        );
+                        true
+                    }
+                };
+                let count =
+                    cx.count(&format!("{p}.controlPlaneFailure.count"), f.count, 1, 64) as u32;
+                events.push(super::ScriptedEvent {
+                    at,
+                    action: super::ScriptedAction::ControlPlaneFailure { etcd, count },
+                });
+            }
             None => match e
                 .node_group_update
                 .as_ref()
@@ -574,6 +627,15 @@ pub fn validate(raw: RawScenario, path: &Path) -> Result<Scenario, ScenarioError
         }
     }
     events.sort_by_key(|e| e.at);
+    // An Auto Scaling group replaces an instance that fails its EC2 health checks; the checks and
+    // the replacement take minutes. No published figure: an eksim assumption of 5 minutes.
+    let unhealthy_replacement_delay = cx.duration(
+        "ec2.unhealthyReplacementDelay",
+        &raw.ec2
+            .as_ref()
+            .and_then(|e| e.unhealthy_replacement_delay.clone()),
+        SimDuration::from_secs(300),
+    );
     let codes = [
         "InsufficientInstanceCapacity",
         "AsgInstanceLaunchFailures",
@@ -690,6 +752,7 @@ pub fn validate(raw: RawScenario, path: &Path) -> Result<Scenario, ScenarioError
         spot_interruption_rate,
         events,
         launch_failures,
+        unhealthy_replacement_delay,
         workload,
         pdbs,
         ignored_fields: cx.ignored,
@@ -1105,13 +1168,72 @@ fn validate_control_plane(
     pricing: &Option<RawPricing>,
     cluster: &ClusterSpec,
 ) -> ControlPlaneSpec {
+    use crate::cluster::control_plane::{
+        ControlPlaneMode, EKS_DETECTION_DELAY, EKS_REPLACEMENT_TIME, FailureModel,
+        NODE_MONITOR_GRACE, POD_EVICTION_TIMEOUT, SELF_MANAGED_REPAIR_TIME,
+    };
+    let mode = match cp.mode.as_deref() {
+        None | Some("eks") => ControlPlaneMode::Eks,
+        Some("self-managed") => ControlPlaneMode::SelfManaged,
+        Some(o) => {
+            cx.err(
+                "controlPlane.mode",
+                format!("`{o}` is not `eks` or `self-managed`"),
+            );
+            ControlPlaneMode::Eks
+        }
+    };
+    let eks = mode == ControlPlaneMode::Eks;
+    let default_servers = if eks { DEFAULT_API_SERVERS as i64 } else { 1 };
+    let default_etcd = if eks { DEFAULT_ETCD_MEMBERS as i64 } else { 1 };
+    let fixed = |d| Distribution::Fixed(d);
+    let failures = FailureModel {
+        mtbf: cp.mtbf.as_ref().and_then(|r| match r.validate() {
+            Ok(d) => Some(d),
+            Err(e) => {
+                cx.err("controlPlane.mtbf", e);
+                None
+            }
+        }),
+        detection_delay: cx.duration(
+            "controlPlane.detectionDelay",
+            &cp.detection_delay,
+            EKS_DETECTION_DELAY,
+        ),
+        replacement: cx.dist(
+            "controlPlane.replacementTime",
+            &cp.replacement_time,
+            &fixed(EKS_REPLACEMENT_TIME),
+        ),
+        repair: cx.dist(
+            "controlPlane.repairTime",
+            &cp.repair_time,
+            &fixed(SELF_MANAGED_REPAIR_TIME),
+        ),
+        node_monitor_grace: cx.duration(
+            "controlPlane.nodeMonitorGracePeriod",
+            &cp.node_monitor_grace_period,
+            NODE_MONITOR_GRACE,
+        ),
+        pod_eviction_timeout: cx.duration(
+            "controlPlane.podEvictionTimeout",
+            &cp.pod_eviction_timeout,
+            POD_EVICTION_TIMEOUT,
+        ),
+    };
     let api_servers = cx.count(
         "controlPlane.apiServers",
         cp.api_servers,
-        DEFAULT_API_SERVERS as i64,
+        default_servers,
         64,
     ) as u32;
-    if api_servers < 2 {
+    if !eks && api_servers == 0 {
+        cx.err(
+            "controlPlane.apiServers",
+            "a self-managed control plane needs at least 1 API server",
+        );
+    }
+    if eks && api_servers < 2 {
         cx.err(
             "controlPlane.apiServers",
             format!("EKS runs at least 2 API server instances, got {api_servers}"),
@@ -1120,10 +1242,15 @@ fn validate_control_plane(
     let etcd_members = cx.count(
         "controlPlane.etcdMembers",
         cp.etcd_members,
-        DEFAULT_ETCD_MEMBERS as i64,
+        default_etcd,
         64,
     ) as u32;
-    if etcd_members != 3 && etcd_members != 5 {
+    if !eks && ![1, 3, 5].contains(&etcd_members) {
+        cx.err(
+            "controlPlane.etcdMembers",
+            format!("a self-managed etcd has 1, 3 or 5 members, got {etcd_members}"),
+        );
+    } else if eks && etcd_members != 3 && etcd_members != 5 {
         cx.err(
             "controlPlane.etcdMembers",
             format!("must be 3 or 5, got {etcd_members}"),
@@ -1169,6 +1296,8 @@ fn validate_control_plane(
         }
     };
     ControlPlaneSpec {
+        mode,
+        failures,
         api_servers,
         etcd_members,
         zones,

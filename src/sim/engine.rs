@@ -81,6 +81,8 @@ pub const NODE_COLUMNS: [&str; 16] = [
 /// Columns of nodegroups.csv: one row per node group status change.
 pub const NODEGROUP_COLUMNS: [&str; 6] =
     ["t_s", "node_group", "status", "desired", "ready", "issue"];
+/// Columns of incidents.csv: one row per failure or outage.
+pub const INCIDENT_COLUMNS: [&str; 6] = ["start_s", "end_s", "kind", "zone", "component", "impact"];
 /// Columns of timeline.csv.
 pub const TIMELINE_COLUMNS: [&str; 12] = [
     "t_s",
@@ -195,6 +197,7 @@ struct CtrlState<'s> {
 }
 
 mod autoscaling;
+mod control_plane;
 mod health;
 mod karpenter;
 mod mng;
@@ -264,6 +267,21 @@ struct Engine<'s> {
     group_rows: Vec<[String; 6]>,
     failure_rng: SimRng,
     launch_failures_count: u64,
+    /// Control-plane instances.
+    cp: Vec<control_plane::CpInstance>,
+    cp_rng: SimRng,
+    /// The API serves requests now.
+    api_up: bool,
+    api_down_since: Option<SimTime>,
+    /// Time the API was up (ms) so far.
+    api_area: TimeIntegral,
+    zone_down: Vec<bool>,
+    /// What waits for the API: pod creations, node registrations, bindings.
+    deferred_arrivals: Vec<(PodSpec, Option<usize>)>,
+    deferred_ready: Vec<NodeId>,
+    deferred_binds: Vec<PodKey>,
+    /// incidents.csv rows.
+    incidents: Vec<[String; 6]>,
     /// Launches a group's ASG still owes after failures.
     group_shortfall: Vec<u32>,
     /// The health issue a group is DEGRADED with.
@@ -452,6 +470,16 @@ impl<'s> Engine<'s> {
             group_rows: Vec::new(),
             failure_rng: stream(seed, "launch-failures"),
             launch_failures_count: 0,
+            cp: Vec::new(),
+            cp_rng: stream(seed, "control-plane"),
+            api_up: true,
+            api_down_since: None,
+            api_area: TimeIntegral::default(),
+            zone_down: vec![false; sc.cluster.zones.len()],
+            deferred_arrivals: Vec::new(),
+            deferred_ready: Vec::new(),
+            deferred_binds: Vec::new(),
+            incidents: Vec::new(),
             group_shortfall: vec![0; sc.cluster.node_groups.len()],
             group_degraded: vec![None; sc.cluster.node_groups.len()],
             asg_retry_pending: vec![false; sc.cluster.node_groups.len()],
@@ -544,6 +572,7 @@ impl<'s> Engine<'s> {
         }
         self.karpenter_start();
         self.schedule_scripted();
+        self.start_control_plane();
 
         Ok(())
     }
@@ -747,6 +776,11 @@ impl<'s> Engine<'s> {
                 Event::Scripted { index } => self.on_scripted(index as usize)?,
                 Event::UpdateTick { update } => self.on_update_tick(update as usize)?,
                 Event::AsgRetry { group } => self.on_asg_retry(group as usize),
+                Event::CpFailure { instance } => self.on_cp_failure(instance as usize),
+                Event::CpRepair { instance } => self.on_cp_repair(instance as usize),
+                Event::AzOutageEnd { zone } => self.on_az_outage_end(zone as usize),
+                Event::NodeLostEviction { node } => self.on_node_lost_eviction(node)?,
+                Event::NodeUnhealthyReplace { node } => self.on_node_unhealthy_replace(node)?,
                 Event::NodeJoinTimeout { node } => self.on_node_join_timeout(node),
             }
         }
@@ -755,7 +789,12 @@ impl<'s> Engine<'s> {
 
     fn on_arrival(&mut self, source: usize) -> Result<(), RunError> {
         if let Some(spec) = self.next_specs[source].take() {
-            self.admit(spec, None)?;
+            if self.api_up {
+                self.admit(spec, None)?;
+            } else {
+                // Pod creation needs the API: the submitter retries until it is back.
+                self.deferred_arrivals.push((spec, None));
+            }
         }
         self.pull_next(source)
     }
@@ -874,6 +913,11 @@ impl<'s> Engine<'s> {
 
     /// The fargate-scheduler takes a pod: a micro-VM is created for it.
     fn start_fargate(&mut self, key: PodKey) {
+        if !self.api_up {
+            // The fargate-scheduler cannot bind without the API: it waits at the head.
+            self.fargate_waiting.push_front(key);
+            return;
+        }
         let now = self.now;
         let Some(pod) = self.pods.get_mut(key) else {
             // Deleted while waiting for quota: the next waiting pod takes the slot.
@@ -921,7 +965,7 @@ impl<'s> Engine<'s> {
 
     /// Queues a scheduling cycle if the scheduler is idle and work is waiting.
     fn kick_scheduler(&mut self) {
-        if !self.sched_pending && !self.squeue.active_is_empty() {
+        if self.api_up && !self.sched_pending && !self.squeue.active_is_empty() {
             self.sched_pending = true;
             self.queue.push(self.now, Event::ScheduleNext);
         }
@@ -931,6 +975,9 @@ impl<'s> Engine<'s> {
     /// and the next one after `cycleLatency`.
     fn on_schedule_next(&mut self) {
         self.sched_pending = false;
+        if !self.api_up {
+            return; // resumes when the API is back
+        }
         let latency = self.sc.scheduler.cycle_latency;
         while let Some(key) = self.squeue.pop_active() {
             self.run_cycle(key);
@@ -1073,6 +1120,10 @@ impl<'s> Engine<'s> {
     /// The binding is written: the kubelet starts the pod, pulling its image unless the node
     /// has it.
     fn complete_bind(&mut self, key: PodKey) {
+        if !self.api_up {
+            self.deferred_binds.push(key);
+            return;
+        }
         let now = self.now;
         let Some(pod) = self.pods.get_mut(key) else {
             return;
@@ -1328,7 +1379,11 @@ impl<'s> Engine<'s> {
                     let mut again = pod.spec.clone();
                     again.name.push_str("-r");
                     again.submit = self.now;
-                    self.admit(again, None)?;
+                    if self.api_up {
+                        self.admit(again, None)?;
+                    } else {
+                        self.deferred_arrivals.push((again, None));
+                    }
                 }
                 None => {}
             }
@@ -1428,6 +1483,9 @@ impl<'s> Engine<'s> {
 
     /// Creates one pod of controller `c` now.
     fn create_pod(&mut self, c: usize) -> Result<(), RunError> {
+        if !self.api_up {
+            return Ok(()); // the controller catches up when the API is back
+        }
         let st = &mut self.controllers[c];
         let spec = st.spec;
         let name = match spec.kind {
@@ -1460,6 +1518,11 @@ impl<'s> Engine<'s> {
     }
 
     fn on_node_ready(&mut self, id: NodeId) {
+        if !self.api_up {
+            // The kubelet cannot register without the API.
+            self.deferred_ready.push(id);
+            return;
+        }
         let node = &mut self.nodes[id.0 as usize];
         if node.state != NodeState::Launching {
             return;
@@ -1551,7 +1614,7 @@ impl<'s> Engine<'s> {
             self.ready_req.memory_mib.to_string(),
             self.ready_alloc.memory_mib.to_string(),
             fmt_usd(self.cost_meter.accrued),
-            "1".to_string(),
+            if self.api_up { "1" } else { "0" }.to_string(),
         ];
         self.out.timeline.row(&row)?;
         let next = self.now + self.sc.sample_interval;
@@ -1664,6 +1727,7 @@ impl<'s> Engine<'s> {
         let h = self.horizon;
         self.now = h;
         self.cost_meter.advance(h.0);
+        self.close_incidents();
         self.update_util();
         // Pods still in the cluster, in arrival order.
         let mut live: Vec<(u64, PodKey)> =
@@ -1744,7 +1808,17 @@ impl<'s> Engine<'s> {
             groups_out.row(row)?;
         }
         groups_out.commit()?;
+        let mut incidents_out = CsvOut::create(dir, "incidents.csv", &INCIDENT_COLUMNS)?;
+        for row in &self.incidents {
+            incidents_out.row(row)?;
+        }
+        incidents_out.commit()?;
         let cp = &self.sc.control_plane;
+        let availability = if h.0 == 0 {
+            1.0
+        } else {
+            round6(self.api_area.area() as f64 / h.0 as f64)
+        };
         let cp_cost = billing::control_plane::cluster_fee(cp.fee_per_hour, h.0);
         let share = |num: u128, den: u128| {
             if den == 0 {
@@ -1777,8 +1851,25 @@ impl<'s> Engine<'s> {
                 memory: share(self.mem_req_area.area(), self.mem_alloc_area.area()),
             },
             control_plane: ControlPlaneSummary {
-                api_availability: 1.0,
-                write_availability: 1.0,
+                api_availability: availability,
+                write_availability: availability,
+                mode: match cp.mode {
+                    crate::cluster::control_plane::ControlPlaneMode::Eks => "eks".into(),
+                    crate::cluster::control_plane::ControlPlaneMode::SelfManaged => {
+                        "self-managed".into()
+                    }
+                },
+                sla_uptime_percent: round6(availability * 100.0),
+                sla_credit_percent: crate::billing::control_plane::sla_credit_percent(
+                    availability * 100.0,
+                ),
+                sla_credit_usd: round6(
+                    control_plane
+                        * f64::from(crate::billing::control_plane::sla_credit_percent(
+                            availability * 100.0,
+                        ))
+                        / 100.0,
+                ),
                 api_servers: cp.api_servers,
                 etcd_members: cp.etcd_members,
                 api_server_zones: cp

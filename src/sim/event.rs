@@ -79,6 +79,31 @@ pub enum Event {
         /// The node.
         node: NodeId,
     },
+    /// A control-plane instance fails.
+    CpFailure {
+        /// Instance index.
+        instance: u32,
+    },
+    /// A control-plane instance is replaced or repaired.
+    CpRepair {
+        /// Instance index.
+        instance: u32,
+    },
+    /// An AZ outage ends.
+    AzOutageEnd {
+        /// Zone index.
+        zone: u32,
+    },
+    /// Pods on a NotReady node are evicted (the toleration ran out).
+    NodeLostEviction {
+        /// The node.
+        node: NodeId,
+    },
+    /// The ASG replaces an unhealthy instance.
+    NodeUnhealthyReplace {
+        /// The node.
+        node: NodeId,
+    },
     /// A scripted event of the scenario.
     Scripted {
         /// Index in the scenario's events.

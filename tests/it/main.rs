@@ -5,6 +5,7 @@ mod bad_input;
 mod billing;
 mod common;
 mod conformance;
+mod control_plane;
 mod determinism;
 mod health;
 mod invariants;

@@ -28,6 +28,14 @@ impl Engine<'_> {
         let Some(ca) = sc.autoscaler.as_ref() else {
             return Ok(());
         };
+        if !self.api_up {
+            // The Cluster Autoscaler cannot act without the API.
+            if self.now + ca.scan_interval <= self.horizon {
+                self.queue
+                    .push(self.now + ca.scan_interval, Event::AutoscalerScan);
+            }
+            return Ok(());
+        }
         self.ca_give_up_slow_nodes(ca);
         let scaled_up = self.ca_scale_up(ca);
         if !scaled_up && ca.scale_down_enabled {
@@ -177,7 +185,13 @@ impl Engine<'_> {
                 .filter(|n| n.group == group && n.zone == z && n.state != NodeState::Terminated)
                 .count()
         };
-        zones.iter().copied().min_by_key(|&z| count(z)).unwrap_or(0)
+        zones
+            .iter()
+            .copied()
+            .filter(|z| !self.zone_down[*z])
+            .min_by_key(|&z| count(z))
+            .or(zones.first().copied())
+            .unwrap_or(0)
     }
 
     /// Could every pod on `id` run elsewhere? Pods are placed first-fit on other schedulable
@@ -371,7 +385,7 @@ impl Engine<'_> {
                 self.ready_req -= req;
                 self.update_util();
             }
-            NodeState::Terminated => {}
+            NodeState::NotReady | NodeState::Terminated => {}
         }
     }
 }

@@ -42,7 +42,9 @@ impl Engine<'_> {
         }
         self.kp_timer = None;
         self.kp_batch_start = None;
-        self.karpenter_provision();
+        if self.api_up {
+            self.karpenter_provision();
+        }
         Ok(())
     }
 
@@ -149,7 +151,8 @@ impl Engine<'_> {
         let Some(k) = sc.karpenter.as_ref() else {
             return Ok(());
         };
-        for pool in &k.node_pools {
+        let pools = if self.api_up { &k.node_pools[..] } else { &[] };
+        for pool in pools {
             let live: Vec<NodeId> = (0..self.nodes.len() as u32)
                 .map(NodeId)
                 .filter(|id| {

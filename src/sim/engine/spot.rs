@@ -61,6 +61,8 @@ impl Engine<'_> {
                     self.spot_interrupt(id)?;
                 }
             }
+            ScriptedAction::AzOutage { zone, duration } => self.az_outage(zone, duration)?,
+            ScriptedAction::ControlPlaneFailure { etcd, count } => self.fail_cp(etcd, count),
             ScriptedAction::NodeGroupUpdate {
                 group,
                 ref version,
