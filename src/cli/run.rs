@@ -19,6 +19,10 @@ pub struct RunArgs {
     /// Output folder (default: `out/<scenario file name>`).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Monte-Carlo: run this many seeds (seed, seed + 1, ...) in parallel into
+    /// `OUT/seed=<s>/` and report the spread of availability and cost.
+    #[arg(long, default_value_t = 1)]
+    pub replicas: u64,
 }
 
 /// Runs the scenario and prints the summary.
@@ -35,6 +39,37 @@ pub fn execute(a: RunArgs) -> anyhow::Result<()> {
             .unwrap_or_else(|| "run".into());
         PathBuf::from("out").join(stem)
     });
+    if a.replicas > 1 {
+        let base = a.seed.unwrap_or(sc.seed);
+        let report = crate::sim::replicas::run_replicas(&sc, base, a.replicas, &out_dir).map_err(
+            |e| match e {
+                RunError::Workload(w) => anyhow::Error::new(BadInput(w.to_string())),
+                other => anyhow::Error::new(other),
+            },
+        )?;
+        let s = &report.api_availability;
+        println!(
+            "  {} replicas (seeds {}..={})\n  api availability       mean {:.6} (95% CI {:.6} – {:.6}), min {:.6}, max {:.6}\n  SLA credit (percent)   mean {:.2}, max {:.0}\n  cost (USD)             mean {:.2} (95% CI {:.2} – {:.2})",
+            report.seeds.len(),
+            base,
+            base + a.replicas - 1,
+            s.mean,
+            s.ci95_low,
+            s.ci95_high,
+            s.min,
+            s.max,
+            report.sla_credit_percent.mean,
+            report.sla_credit_percent.max,
+            report.cost_usd_total.mean,
+            report.cost_usd_total.ci95_low,
+            report.cost_usd_total.ci95_high,
+        );
+        println!(
+            "files: {}/{{replicas.csv, replicas.json, seed=<s>/...}}",
+            out_dir.display()
+        );
+        return Ok(());
+    }
     let result = run(
         &sc,
         &RunOptions {

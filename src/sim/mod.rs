@@ -4,5 +4,6 @@
 pub mod engine;
 pub mod event;
 pub mod queue;
+pub mod replicas;
 pub mod rng;
 pub mod time;

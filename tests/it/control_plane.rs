@@ -175,3 +175,34 @@ fn long_run_availability_matches_the_k_of_n_formula() {
         "simulated {mean} ± {half}, formula {expected}"
     );
 }
+
+#[test]
+fn replicas_are_identical_whatever_the_thread_count() {
+    let c = Case::new(&format!(
+        "horizon: 10d\noutput: {{sampleInterval: 1h}}\ncontrolPlane: {{mode: self-managed, apiServers: 1, etcdMembers: 1, mtbf: {{exponential: {{mean: 48h}}}}, repairTime: {{fixed: 2h}}}}\n{}",
+        cluster(ZONES3, "")
+    ));
+    let sc = eksim::scenario::load(&c.scenario).unwrap();
+    let run_with = |threads: usize, out: &str| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| eksim::sim::replicas::run_replicas(&sc, 100, 6, &c.out(out)).unwrap())
+    };
+    let one = run_with(1, "one");
+    let two = run_with(2, "two");
+    assert_eq!(one, two);
+    assert_eq!(
+        std::fs::read(c.out("one/replicas.csv")).unwrap(),
+        std::fs::read(c.out("two/replicas.csv")).unwrap()
+    );
+    assert_eq!(one.seeds, vec![100, 101, 102, 103, 104, 105]);
+    // A single replica that fails every 48 h on average and takes 2 h to repair is down about
+    // 2 / 50 of the time.
+    assert!(
+        one.api_availability.mean < 0.99 && one.api_availability.mean > 0.9,
+        "{:?}",
+        one.api_availability
+    );
+}

@@ -23,6 +23,8 @@ pub(super) struct CpInstance {
     pub(super) up: bool,
     /// A repair is scheduled.
     repairing: bool,
+    /// Row of incidents.csv of its open failure.
+    incident: Option<usize>,
 }
 
 impl CpInstance {
@@ -55,6 +57,7 @@ impl Engine<'_> {
                 zone: zone_of(z),
                 up: true,
                 repairing: false,
+                incident: None,
             });
         }
         for (i, z) in cp.etcd_zones().iter().enumerate() {
@@ -64,6 +67,7 @@ impl Engine<'_> {
                 zone: zone_of(z),
                 up: true,
                 repairing: false,
+                incident: None,
             });
         }
         self.cp = inst;
@@ -92,7 +96,12 @@ impl Engine<'_> {
         self.cp[i].up = false;
         let z = self.sc.cluster.zones[self.cp[i].zone].clone();
         let name = self.cp[i].name();
-        self.incident(self.now, None, "instance-failure", &z, &name, "");
+        let impact = match self.sc.control_plane.mode {
+            ControlPlaneMode::Eks => "replaced automatically",
+            ControlPlaneMode::SelfManaged => "waits for a manual repair",
+        };
+        self.cp[i].incident = Some(self.incidents.len());
+        self.incident(self.now, None, "instance-failure", &z, &name, impact);
         self.schedule_cp_repair(i);
         self.recompute_api();
     }
@@ -138,9 +147,17 @@ impl Engine<'_> {
                 _ => return, // comes back with its AZ
             }
         }
-        self.cp[i].up = true;
-        self.schedule_cp_failure(i);
+        self.cp_back(i);
         self.recompute_api();
+    }
+
+    /// Instance `i` serves again: its incident closes and its next failure is drawn.
+    fn cp_back(&mut self, i: usize) {
+        self.cp[i].up = true;
+        if let Some(row) = self.cp[i].incident.take() {
+            self.incidents[row][1] = fmt_secs(self.now.0);
+        }
+        self.schedule_cp_failure(i);
     }
 
     /// Scripted control-plane failures.
@@ -272,8 +289,7 @@ impl Engine<'_> {
         // Self-managed instances waiting for their AZ.
         for i in 0..self.cp.len() {
             if self.cp[i].zone == zone && !self.cp[i].up && !self.cp[i].repairing {
-                self.cp[i].up = true;
-                self.schedule_cp_failure(i);
+                self.cp_back(i);
             }
         }
         self.recompute_api();
