@@ -171,9 +171,9 @@ mod tests {
     fn spread_of_known_values() {
         let s = Spread::of(&[1.0, 2.0, 3.0, 4.0]);
         assert_eq!(s.mean, 2.5);
-        // sd = sqrt(5/3) = 1.290994; half-width = 3.182 × 1.290994 / 2 = 2.054, to the microunit.
+        // sd = sqrt(5/3) = 1.2909944; half-width = 3.182 × 1.2909944 / 2 = 2.0539721.
         assert_eq!(s.sd, 1.290994);
-        assert_eq!((s.ci95_low, s.ci95_high), (0.446029, 4.553971));
+        assert_eq!((s.ci95_low, s.ci95_high), (0.446028, 4.553972));
         assert_eq!((s.min, s.max), (1.0, 4.0));
     }
 }
