@@ -145,6 +145,14 @@ pub enum ScriptedAction {
         /// How long.
         duration: SimDuration,
     },
+    /// An AZ is cut off from the others: its control-plane instances leave the quorum, its
+    /// nodes go NotReady (pods evicted after the timeout) but keep running and are not replaced.
+    AzPartition {
+        /// Zone index.
+        zone: usize,
+        /// How long.
+        duration: SimDuration,
+    },
     /// Control-plane instances fail.
     ControlPlaneFailure {
         /// etcd members (true) or API servers (false).

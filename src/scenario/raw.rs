@@ -824,6 +824,8 @@ pub struct RawEvent {
     pub node_group_update: Option<RawNodeGroupUpdate>,
     /// A whole Availability Zone goes down for a while.
     pub az_outage: Option<RawAzOutage>,
+    /// An Availability Zone is cut off from the others (instances keep running).
+    pub az_partition: Option<RawAzOutage>,
     /// Control-plane instances fail.
     pub control_plane_failure: Option<RawCpFailure>,
     /// Replace a self-managed node group's nodes as a user's script would: launch a batch of

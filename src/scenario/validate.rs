@@ -525,8 +525,13 @@ pub fn validate(raw: RawScenario, path: &Path) -> Result<Scenario, ScenarioError
                     });
                 }
             }
-            None if e.az_outage.is_some() => {
-                let o = e.az_outage.as_ref().expect("checked");
+            None if e.az_outage.is_some() || e.az_partition.is_some() => {
+                let partition = e.az_outage.is_none();
+                let o = e
+                    .az_outage
+                    .as_ref()
+                    .or(e.az_partition.as_ref())
+                    .expect("checked");
                 let zone = match o
                     .zone
                     .as_ref()
@@ -554,7 +559,11 @@ pub fn validate(raw: RawScenario, path: &Path) -> Result<Scenario, ScenarioError
                 if let Some(zone) = zone {
                     events.push(super::ScriptedEvent {
                         at,
-                        action: super::ScriptedAction::AzOutage { zone, duration },
+                        action: if partition {
+                            super::ScriptedAction::AzPartition { zone, duration }
+                        } else {
+                            super::ScriptedAction::AzOutage { zone, duration }
+                        },
                     });
                 }
             }

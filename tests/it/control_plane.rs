@@ -206,3 +206,36 @@ fn replicas_are_identical_whatever_the_thread_count() {
         one.api_availability
     );
 }
+
+#[test]
+fn a_partitioned_az_keeps_its_nodes_but_loses_their_pods_after_the_timeout() {
+    // Zone a is cut off 600–2400 s. The control plane keeps its majority; the node in a is
+    // NotReady, its replica is evicted at 600 + 40 + 300 = 940 s and recreated on the node in b
+    // (room for both); the node is not replaced and is Ready again when the partition heals.
+    let (c, r) = run(
+        "events: [{at: 10m, azPartition: {zone: us-east-1a, duration: 30m}}]\n",
+        ZONES3,
+        "  managedNodeGroups:\n    - {name: ng, instanceType: m5.large, desiredCapacity: 2, availabilityZones: [us-east-1a, us-east-1b]}\n",
+        "workload:\n  - deployment: {name: web, replicas: 2, cpu: 500m, memory: 256Mi}\n",
+    );
+    assert_eq!(r.summary.control_plane.api_availability, 1.0);
+    let pods = read_csv(&c.out("o/pods.csv"));
+    let evicted: Vec<_> = pods.iter().filter(|p| p["outcome"] == "evicted").collect();
+    assert_eq!(
+        (evicted.len(), evicted[0]["finished_s"].as_str()),
+        (1, "940.000")
+    );
+    let replacement = pods.iter().find(|p| p["submit_s"] == "940.000").unwrap();
+    assert_eq!(
+        (
+            replacement["scheduled_s"].as_str(),
+            replacement["zone"].as_str()
+        ),
+        ("940.000", "us-east-1b")
+    );
+    let nodes = read_csv(&c.out("o/nodes.csv"));
+    assert_eq!(nodes.len(), 2);
+    assert!(nodes.iter().all(|n| n["terminated_s"].is_empty()));
+    let incidents = read_csv(&c.out("o/incidents.csv"));
+    assert!(incidents.iter().any(|i| i["kind"] == "az-partition"));
+}

@@ -25,6 +25,8 @@ pub(super) struct CpInstance {
     repairing: bool,
     /// Row of incidents.csv of its open failure.
     incident: Option<usize>,
+    /// Cut off by a partition (back when it heals; not replaced).
+    partitioned: bool,
 }
 
 impl CpInstance {
@@ -58,6 +60,7 @@ impl Engine<'_> {
                 up: true,
                 repairing: false,
                 incident: None,
+                partitioned: false,
             });
         }
         for (i, z) in cp.etcd_zones().iter().enumerate() {
@@ -68,6 +71,7 @@ impl Engine<'_> {
                 up: true,
                 repairing: false,
                 incident: None,
+                partitioned: false,
             });
         }
         self.cp = inst;
@@ -275,7 +279,53 @@ impl Engine<'_> {
         Ok(())
     }
 
+    /// A zone is cut off: its control-plane instances cannot reach the others (they are not
+    /// replaced: they are healthy), its nodes cannot reach the API (NotReady; their pods are
+    /// evicted after the timeout and recreated elsewhere), Fargate pods keep running.
+    pub(super) fn az_partition(&mut self, zone: usize, duration: SimDuration) {
+        self.zone_down[zone] = true;
+        let end = self.now + duration;
+        let zname = self.sc.cluster.zones[zone].clone();
+        for i in 0..self.cp.len() {
+            if self.cp[i].zone == zone && self.cp[i].up {
+                self.cp[i].up = false;
+                self.cp[i].partitioned = true;
+            }
+        }
+        let mut nodes = 0;
+        for id in (0..self.nodes.len() as u32).map(NodeId) {
+            let n = &self.nodes[id.0 as usize];
+            if n.zone != zone || matches!(n.state, NodeState::Terminated | NodeState::NotReady) {
+                continue;
+            }
+            nodes += 1;
+            self.node_not_ready(id);
+            let f = &self.sc.control_plane.failures;
+            self.queue.push(
+                self.now + f.node_monitor_grace + f.pod_eviction_timeout,
+                Event::NodeLostEviction { node: id },
+            );
+        }
+        self.incident(
+            self.now,
+            Some(end),
+            "az-partition",
+            &zname,
+            "network",
+            &format!("{nodes} EC2 node(s) cut off"),
+        );
+        self.recompute_api();
+        self.queue
+            .push(end, Event::AzOutageEnd { zone: zone as u32 });
+    }
+
     pub(super) fn on_az_outage_end(&mut self, zone: usize) {
+        for i in 0..self.cp.len() {
+            if self.cp[i].partitioned {
+                self.cp[i].partitioned = false;
+                self.cp[i].up = true;
+            }
+        }
         self.zone_down[zone] = false;
         // Nodes the ASG has not replaced yet come back.
         for id in (0..self.nodes.len() as u32).map(NodeId) {

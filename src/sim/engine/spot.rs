@@ -62,6 +62,7 @@ impl Engine<'_> {
                 }
             }
             ScriptedAction::AzOutage { zone, duration } => self.az_outage(zone, duration)?,
+            ScriptedAction::AzPartition { zone, duration } => self.az_partition(zone, duration),
             ScriptedAction::ControlPlaneFailure { etcd, count } => self.fail_cp(etcd, count),
             ScriptedAction::NodeGroupUpdate {
                 group,
