@@ -370,12 +370,20 @@ impl Engine<'_> {
         if n.termination_reason.is_none() {
             n.termination_reason = Some(reason.to_string());
         }
-        let (price, alloc, req, g) = (n.price_per_hour, n.allocatable, n.requested, n.group);
+        let (price, g) = (n.price_per_hour, n.group);
         if !n.draining {
             // Not already taken off the group's size by a drain.
             self.group_size[g] = self.group_size[g].saturating_sub(1);
         }
         self.cost_meter.change(now.0, -price);
+        self.leave_schedulable(id, was);
+    }
+
+    /// Bookkeeping when node `id` (which was `was`) stops being Ready or launching: it leaves
+    /// the scheduler's node list and the Ready totals, or the launching count.
+    pub(super) fn leave_schedulable(&mut self, id: NodeId, was: NodeState) {
+        let n = &self.nodes[id.0 as usize];
+        let (alloc, req) = (n.allocatable, n.requested);
         match was {
             NodeState::Launching => self.nodes_launching -= 1,
             NodeState::Ready => {

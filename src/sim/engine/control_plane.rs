@@ -347,21 +347,8 @@ impl Engine<'_> {
 
     /// A node stops answering: it leaves the schedulable set (still billed).
     fn node_not_ready(&mut self, id: NodeId) {
-        let n = &mut self.nodes[id.0 as usize];
-        let was = n.state;
-        n.state = NodeState::NotReady;
-        let (alloc, req) = (n.allocatable, n.requested);
-        match was {
-            NodeState::Ready => {
-                self.ready_nodes.retain(|&x| x != id);
-                self.order = crate::scheduler::node_tree_order(&self.nodes, &self.ready_nodes);
-                self.ready_alloc -= alloc;
-                self.ready_req -= req;
-                self.update_util();
-            }
-            NodeState::Launching => self.nodes_launching -= 1,
-            _ => {}
-        }
+        let was = std::mem::replace(&mut self.nodes[id.0 as usize].state, NodeState::NotReady);
+        self.leave_schedulable(id, was);
     }
 
     /// Taint-based eviction of the pods on a node that stayed NotReady.

@@ -74,7 +74,7 @@ impl Engine<'_> {
                 let o = p.offerings.last()?; // the largest, most permissive on resources
                 let mut t = self.make_node_as(
                     p.group,
-                    self.pool_zone(p.group),
+                    self.ca_next_zone(p.group),
                     "template".into(),
                     &o.instance_type,
                     o.capacity_type,
@@ -121,7 +121,7 @@ impl Engine<'_> {
                 {
                     continue;
                 }
-                let zone = self.pool_zone(pool.group);
+                let zone = self.ca_next_zone(pool.group);
                 if self
                     .launch_node_as(pool.group, zone, &o.instance_type.clone(), o.capacity_type)
                     .is_some()
@@ -131,18 +131,6 @@ impl Engine<'_> {
                 }
             }
         }
-    }
-
-    /// The zone of a pool with the fewest live nodes (first such in its zone list).
-    fn pool_zone(&self, group: usize) -> usize {
-        let zones = &self.sc.cluster.node_groups[group].zones;
-        let count = |z: usize| {
-            self.nodes
-                .iter()
-                .filter(|n| n.group == group && n.zone == z && n.state != NodeState::Terminated)
-                .count()
-        };
-        zones.iter().copied().min_by_key(|&z| count(z)).unwrap_or(0)
     }
 
     /// Karpenter's disruption loop.
