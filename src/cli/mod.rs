@@ -2,7 +2,9 @@
 //! of errors to exit codes (0 success, 2 bad input, 1 anything else).
 
 pub mod explain;
+pub mod merge;
 pub mod run;
+pub mod sweep;
 pub mod validate;
 
 use std::process::ExitCode;
@@ -28,6 +30,10 @@ pub enum Command {
     Validate(validate::ValidateArgs),
     /// Show every scheduling cycle of one pod: filter verdicts and scores per node.
     Explain(explain::ExplainArgs),
+    /// Run variants × seeds of a scenario in parallel and tabulate them.
+    Sweep(sweep::SweepArgs),
+    /// Join sweep shards into one sweep folder.
+    Merge(merge::MergeArgs),
 }
 
 /// An error that is the user's input's fault (exit code 2).
@@ -48,6 +54,8 @@ pub fn main() -> ExitCode {
         Command::Run(a) => run::execute(a),
         Command::Validate(a) => validate::execute(a),
         Command::Explain(a) => explain::execute(a),
+        Command::Sweep(a) => sweep::execute(a),
+        Command::Merge(a) => merge::execute(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -16,3 +16,4 @@ mod preemption;
 mod properties;
 mod scenarios;
 mod spot;
+mod sweeps;

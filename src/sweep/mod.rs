@@ -1,0 +1,92 @@
+//! Sweeps: a base scenario, axes (any scenario field by its path, e.g.
+//! `cluster.managedNodeGroups[0].instanceType: [m5.large, m6i.xlarge]`) and named variants that
+//! patch several fields at once, times `seeds`. Every run has a stable index (variant-major,
+//! seed-minor) whatever the thread count or sharding; runs go to
+//! `OUT/runs/<variant-id>/seed=<s>/` and a run is complete when its summary.json exists (it is
+//! written last, atomically), which is what `--resume` and `eksim merge` rely on.
+
+pub mod patch;
+pub mod plan;
+pub mod report;
+
+pub use plan::{Plan, RunSpec, SweepError, load_plan};
+pub use report::{SweepRow, write_reports};
+
+use std::path::Path;
+
+use rayon::prelude::*;
+
+use crate::sim::engine::{RunError, RunOptions, run};
+
+/// What a sweep invocation did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SweepOutcome {
+    /// Runs executed now.
+    pub ran: usize,
+    /// Runs skipped as complete (`--resume`) or belonging to other shards.
+    pub skipped: usize,
+    /// Completed runs in the folder after this invocation.
+    pub complete: usize,
+    /// Runs in the whole plan.
+    pub total: usize,
+}
+
+/// Runs the plan's runs (this shard's, those not already complete when `resume`) in parallel,
+/// then writes the tables from every completed run in `out`.
+pub fn run_sweep(
+    plan: &Plan,
+    out: &Path,
+    shard: Option<(usize, usize)>,
+    resume: bool,
+) -> Result<SweepOutcome, RunError> {
+    std::fs::create_dir_all(out).map_err(|source| crate::output::OutputError {
+        path: out.to_path_buf(),
+        source,
+    })?;
+    let all = plan.runs();
+    let todo: Vec<RunSpec> = all
+        .iter()
+        .copied()
+        .filter(|r| shard.is_none_or(|(i, n)| r.index % n == i))
+        .filter(|r| !(resume && plan.run_dir(out, r).join("summary.json").is_file()))
+        .collect();
+    let results: Vec<Result<(), RunError>> = todo
+        .par_iter()
+        .map(|r| {
+            let dir = plan.run_dir(out, r);
+            // A killed run leaves hidden temporaries: start that run afresh.
+            if let Ok(entries) = std::fs::read_dir(&dir) {
+                for e in entries.flatten() {
+                    if e.file_name().to_string_lossy().ends_with(".tmp") {
+                        let _ = std::fs::remove_file(e.path());
+                    }
+                }
+            }
+            let opts = RunOptions {
+                seed: Some(r.seed),
+                out_dir: dir,
+                explain_pod: None,
+            };
+            run(&plan.variants[r.variant].scenario, &opts).map(|_| ())
+        })
+        .collect();
+    for r in results {
+        r?;
+    }
+    crate::output::write_atomic(
+        out,
+        "sweep.json",
+        format!(
+            "{{\"sweep_file\": {}}}\n",
+            serde_json::Value::String(plan.file.display().to_string())
+        )
+        .as_bytes(),
+    )?;
+    let complete = write_reports(plan, out)?;
+    Ok(SweepOutcome {
+        ran: todo.len(),
+        skipped: all.len() - todo.len(),
+        complete,
+        total: all.len(),
+    })
+}

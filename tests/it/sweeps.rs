@@ -1,0 +1,146 @@
+//! Sweeps: byte-identical tables for any --jobs, resume after an interruption, shards merged
+//! equal to the unsharded sweep.
+
+use std::process::Command;
+
+use crate::common::*;
+
+fn case() -> Case {
+    let c = Case::new("");
+    c.file(
+        "base.yaml",
+        &format!(
+            "horizon: 30m\nseed: 10\n{}workload:\n  - generator: {{name: jobs, namespace: batch, arrivals: {{poisson: {{ratePerMinute: 6}}}}, duration: {{exponential: {{mean: 2m}}}}, cpu: 500m, memory: 512Mi}}\n",
+            cluster(
+                "[us-east-1a, us-east-1b]",
+                "  managedNodeGroups:\n    - {name: ng, instanceType: m5.large, desiredCapacity: 2}\n  fargateProfiles:\n    - {name: fp, selectors: [{namespace: none}]}\n"
+            )
+        ),
+    );
+    c.file(
+        "s.sweep.yaml",
+        "base: base.yaml\nseeds: 3\naxes:\n  cluster.managedNodeGroups[0].instanceType: [m5.large, m5.xlarge]\nvariants:\n  - name: ec2\n  - name: fargate\n    set: {\"cluster.fargateProfiles[0].selectors[0].namespace\": batch}\n",
+    );
+    c
+}
+
+fn sweep(c: &Case, args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_eksim"))
+        .arg("sweep")
+        .arg(c.dir.path().join("s.sweep.yaml"))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn tables(c: &Case, dir: &str) -> (Vec<u8>, Vec<u8>) {
+    (
+        std::fs::read(c.out(dir).join("sweep.csv")).unwrap(),
+        std::fs::read(c.out(dir).join("variants.csv")).unwrap(),
+    )
+}
+
+#[test]
+fn same_tables_for_any_job_count() {
+    let c = case();
+    let o1 = c.out("one");
+    let o2 = c.out("two");
+    sweep(&c, &["--jobs", "1", "--out", o1.to_str().unwrap()]);
+    sweep(&c, &["--jobs", "2", "--out", o2.to_str().unwrap()]);
+    assert_eq!(tables(&c, "one"), tables(&c, "two"));
+    let rows = read_csv(&o1.join("sweep.csv"));
+    // 2 variants × 2 instance types × 3 seeds, in index order, seeds 10, 11, 12.
+    assert_eq!(rows.len(), 12);
+    assert_eq!(rows[0]["variant"], "ec2_m5.large");
+    assert_eq!(rows[11]["variant"], "fargate_m5.xlarge");
+    assert_eq!(
+        rows.iter()
+            .map(|r| r["seed"].as_str())
+            .take(3)
+            .collect::<Vec<_>>(),
+        vec!["10", "11", "12"]
+    );
+    let variants = read_csv(&o1.join("variants.csv"));
+    assert_eq!(variants.len(), 4);
+    assert!(variants.iter().all(|v| v["runs"] == "3"));
+    // Fargate variants bill Fargate, EC2 variants do not.
+    assert!(
+        rows.iter()
+            .all(|r| (r["variant"].starts_with("fargate")) == (r["cost_usd_fargate"] != "0"))
+    );
+}
+
+#[test]
+fn resume_finishes_an_interrupted_sweep_with_identical_tables() {
+    let c = case();
+    let full = c.out("full");
+    let part = c.out("part");
+    sweep(&c, &["--out", full.to_str().unwrap()]);
+    // An interrupted sweep: only shard 0/3 finished, and one of its runs was killed mid-write.
+    sweep(&c, &["--shard", "0/3", "--out", part.to_str().unwrap()]);
+    let victim = part.join("runs/ec2_m5.large/seed=10");
+    std::fs::remove_file(victim.join("summary.json")).unwrap();
+    std::fs::write(victim.join(".pods.csv.tmp"), "half a file").unwrap();
+    let stdout = sweep(&c, &["--resume", "--out", part.to_str().unwrap()]);
+    assert!(stdout.contains("ran 9, skipped 3"), "{stdout}");
+    assert_eq!(tables(&c, "full"), tables(&c, "part"));
+    assert!(!victim.join(".pods.csv.tmp").exists());
+}
+
+#[test]
+fn merged_shards_equal_the_unsharded_sweep() {
+    let c = case();
+    let full = c.out("full");
+    sweep(&c, &["--out", full.to_str().unwrap()]);
+    let shards: Vec<_> = (0..3).map(|i| c.out(&format!("shard{i}"))).collect();
+    for (i, s) in shards.iter().enumerate() {
+        sweep(
+            &c,
+            &["--shard", &format!("{i}/3"), "--out", s.to_str().unwrap()],
+        );
+    }
+    let merged = c.out("merged");
+    let out = Command::new(env!("CARGO_BIN_EXE_eksim"))
+        .arg("merge")
+        .args(&shards)
+        .arg("--out")
+        .arg(&merged)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(tables(&c, "full"), tables(&c, "merged"));
+}
+
+#[test]
+fn bad_sweeps_are_refused_with_the_variant_and_field() {
+    let c = case();
+    c.file("bad.sweep.yaml", "base: base.yaml\naxes:\n  cluster.managedNodeGroups[0].instanceType: [m5.large, m5.lareg]\n");
+    let out = Command::new(env!("CARGO_BIN_EXE_eksim"))
+        .arg("sweep")
+        .arg(c.dir.path().join("bad.sweep.yaml"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        e.contains("variant `base_m5.lareg`") && e.contains("did you mean `m5.large`?"),
+        "{e}"
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_eksim"))
+        .arg("sweep")
+        .arg(c.dir.path().join("s.sweep.yaml"))
+        .args(["--shard", "3/3"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
