@@ -72,7 +72,22 @@ pub fn execute(a: SweepArgs) -> anyhow::Result<()> {
             .unwrap_or_else(|| "sweep".into());
         PathBuf::from("out").join(stem.trim_end_matches(".sweep"))
     });
-    let work = || crate::sweep::run_sweep(&plan, &out, shard, a.resume);
+    // A progress bar on a terminal (runs done, ETA); quiet otherwise.
+    let bar = std::io::IsTerminal::is_terminal(&std::io::stderr()).then(|| {
+        let b = indicatif::ProgressBar::new(0);
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} runs  {elapsed} elapsed, ETA {eta}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        b
+    });
+    let progress = |done: usize, total: usize| {
+        if let Some(b) = &bar {
+            b.set_length(total as u64);
+            b.set_position(done as u64);
+        }
+    };
+    let work = || crate::sweep::run_sweep(&plan, &out, shard, a.resume, &progress);
     let result = match a.jobs {
         Some(n) => rayon::ThreadPoolBuilder::new()
             .num_threads(n)
@@ -80,6 +95,9 @@ pub fn execute(a: SweepArgs) -> anyhow::Result<()> {
             .install(work),
         None => work(),
     };
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
     let outcome = result.map_err(|e| match e {
         RunError::Workload(w) => anyhow::Error::new(BadInput(w.to_string())),
         other => anyhow::Error::new(other),

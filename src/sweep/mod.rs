@@ -38,6 +38,7 @@ pub fn run_sweep(
     out: &Path,
     shard: Option<(usize, usize)>,
     resume: bool,
+    progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<SweepOutcome, RunError> {
     std::fs::create_dir_all(out).map_err(|source| crate::output::OutputError {
         path: out.to_path_buf(),
@@ -50,6 +51,8 @@ pub fn run_sweep(
         .filter(|r| shard.is_none_or(|(i, n)| r.index % n == i))
         .filter(|r| !(resume && plan.run_dir(out, r).join("summary.json").is_file()))
         .collect();
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    progress(0, todo.len());
     let results: Vec<Result<(), RunError>> = todo
         .par_iter()
         .map(|r| {
@@ -67,7 +70,9 @@ pub fn run_sweep(
                 out_dir: dir,
                 explain_pod: None,
             };
-            run(&plan.variants[r.variant].scenario, &opts).map(|_| ())
+            let result = run(&plan.variants[r.variant].scenario, &opts).map(|_| ());
+            progress(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1, todo.len());
+            result
         })
         .collect();
     for r in results {
