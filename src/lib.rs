@@ -13,6 +13,6 @@ pub mod output;
 pub mod scenario;
 pub mod scheduler;
 pub mod sim;
-pub mod sweep;
 pub mod suggest;
+pub mod sweep;
 pub mod workload;

@@ -5,6 +5,7 @@ pub mod explain;
 pub mod merge;
 pub mod run;
 pub mod sweep;
+pub mod trace;
 pub mod validate;
 
 use std::process::ExitCode;
@@ -34,6 +35,8 @@ pub enum Command {
     Sweep(sweep::SweepArgs),
     /// Join sweep shards into one sweep folder.
     Merge(merge::MergeArgs),
+    /// Import public traces into canonical trace CSVs, or summarise a trace.
+    Trace(trace::TraceArgs),
 }
 
 /// An error that is the user's input's fault (exit code 2).
@@ -54,6 +57,7 @@ pub fn main() -> ExitCode {
         Command::Run(a) => run::execute(a),
         Command::Validate(a) => validate::execute(a),
         Command::Explain(a) => explain::execute(a),
+        Command::Trace(a) => trace::execute(a),
         Command::Sweep(a) => sweep::execute(a),
         Command::Merge(a) => merge::execute(a),
     };

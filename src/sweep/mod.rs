@@ -71,7 +71,10 @@ pub fn run_sweep(
                 explain_pod: None,
             };
             let result = run(&plan.variants[r.variant].scenario, &opts).map(|_| ());
-            progress(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1, todo.len());
+            progress(
+                done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1,
+                todo.len(),
+            );
             result
         })
         .collect();

@@ -5,6 +5,7 @@
 pub mod constraints;
 pub mod controller;
 pub mod generator;
+pub mod importers;
 pub mod manifest;
 pub mod trace;
 

@@ -8,6 +8,7 @@ mod conformance;
 mod control_plane;
 mod determinism;
 mod health;
+mod importers;
 mod invariants;
 mod karpenter;
 mod manifests;

@@ -9,7 +9,10 @@ fn every_shipped_scenario_validates() {
     let mut n = 0;
     for entry in std::fs::read_dir(root().join("scenarios")).unwrap() {
         let path = entry.unwrap().path();
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         if name.ends_with(".sweep.yaml") {
             eksim::sweep::load_plan(&path).unwrap_or_else(|e| panic!("{e}"));
         } else if name.ends_with(".yaml") {
