@@ -1,6 +1,7 @@
 //! Billing rules, exactly as AWS bills (EKS_FACTS "EC2 nodes", "Fargate for EKS", "Control
 //! plane"). Pure functions of times and rates, so they are tested by hand-computed cases.
 
+pub mod attribution;
 pub mod control_plane;
 pub mod ec2;
 pub mod fargate;

@@ -100,6 +100,50 @@ pub struct FargateSummary {
     pub gb_hours: f64,
 }
 
+/// Who the bill is for: the EC2 node cost shared out to the pods by their requests (OpenCost's
+/// method, see `billing::attribution`), the rest idle; Fargate pods pay their own bill.
+/// `ec2_pods_usd + ec2_daemonsets_usd + ec2_idle_usd` equals `cost_usd.ec2` exactly.
+#[derive(Debug, Clone, Serialize, Default, PartialEq)]
+pub struct Attribution {
+    /// EC2 node cost attributed to pods (sum of pods.csv attributed_cost_usd on EC2).
+    pub ec2_pods_usd: f64,
+    /// EC2 node cost attributed to the DaemonSet pods of every node (from Ready to the end).
+    pub ec2_daemonsets_usd: f64,
+    /// EC2 node cost nobody requested: unrequested allocatable, boot time, billing rounding.
+    pub ec2_idle_usd: f64,
+    /// Fargate cost (every Fargate pod pays its own micro-VM).
+    pub fargate_pods_usd: f64,
+    /// Cost per namespace on each capacity type, namespaces in name order.
+    pub by_namespace: std::collections::BTreeMap<String, CapacityCosts>,
+}
+
+/// A cost split by capacity type.
+#[derive(Debug, Clone, Serialize, Default, PartialEq)]
+pub struct CapacityCosts {
+    /// Attributed EC2 node cost.
+    pub ec2_usd: f64,
+    /// Fargate cost.
+    pub fargate_usd: f64,
+}
+
+/// What was paid for and not asked for: the figures behind "EC2 idles, Fargate rounds up".
+#[derive(Debug, Clone, Serialize, Default, PartialEq)]
+pub struct Waste {
+    /// EC2 idle cost expressed in node-hours (each node's idle cost over its hourly price).
+    pub ec2_idle_node_hours: f64,
+    /// EC2 idle cost, $ (equals `attribution.ec2_idle_usd`).
+    pub ec2_idle_usd: f64,
+    /// Fargate vCPU-hours provisioned above the pods' requests (size rounding).
+    pub fargate_rounding_vcpu_hours: f64,
+    /// Fargate GB-hours provisioned above the pods' requests (the 256 MB Fargate adds for its
+    /// own agents and the rounding up to a supported size).
+    pub fargate_rounding_gb_hours: f64,
+    /// Those vCPU- and GB-hours in $ at the Fargate rates.
+    pub fargate_rounding_usd: f64,
+    /// Fargate cost of billed time the pods did not use (whole-second rounding, 60 s minimum).
+    pub fargate_minimum_charge_usd: f64,
+}
+
 /// The run summary (summary.json).
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Summary {
@@ -129,6 +173,10 @@ pub struct Summary {
     pub fargate: FargateSummary,
     /// Scheduler figures.
     pub scheduling: SchedulingSummary,
+    /// Cost attribution to pods and namespaces.
+    pub attribution: Attribution,
+    /// Idle and rounding waste.
+    pub waste: Waste,
     /// Managed node group updates.
     pub node_group_updates: Vec<UpdateSummary>,
     /// eksctl fields accepted but not modelled, and quota warnings.

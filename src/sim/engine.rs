@@ -36,7 +36,7 @@ use crate::workload::{
 };
 
 /// Columns of pods.csv (DESIGN.md contract, then additions).
-pub const POD_COLUMNS: [&str; 21] = [
+pub const POD_COLUMNS: [&str; 22] = [
     "pod",
     "namespace",
     "group",
@@ -58,6 +58,7 @@ pub const POD_COLUMNS: [&str; 21] = [
     "billed_s",
     "cost_usd",
     "reason",
+    "attributed_cost_usd",
 ];
 /// Columns of nodes.csv.
 pub const NODE_COLUMNS: [&str; 16] = [
@@ -321,6 +322,15 @@ struct Engine<'s> {
     pending: LatencyStats,
     startup: LatencyStats,
     fargate_micros: u64,
+    // Cost attribution (billing::attribution): EC2 cost attributed to the pods of each node so
+    // far, the total, each namespace's (EC2, Fargate) micro-dollars, and Fargate's waste.
+    node_pod_micros: Vec<u64>,
+    ec2_pod_micros: u64,
+    namespace_micros: std::collections::BTreeMap<String, (u64, u64)>,
+    fargate_rounding_vcpu_hours: f64,
+    fargate_rounding_gb_hours: f64,
+    fargate_rounding_usd: f64,
+    fargate_minimum_usd: f64,
     fargate_vcpu_hours: f64,
     fargate_gb_hours: f64,
     cost_meter: CostMeter,
@@ -516,6 +526,13 @@ impl<'s> Engine<'s> {
             pending: LatencyStats::default(),
             startup: LatencyStats::default(),
             fargate_micros: 0,
+            node_pod_micros: Vec::new(),
+            ec2_pod_micros: 0,
+            namespace_micros: Default::default(),
+            fargate_rounding_vcpu_hours: 0.0,
+            fargate_rounding_gb_hours: 0.0,
+            fargate_rounding_usd: 0.0,
+            fargate_minimum_usd: 0.0,
             fargate_vcpu_hours: 0.0,
             fargate_gb_hours: 0.0,
             cost_meter: CostMeter::default(),
@@ -1592,6 +1609,15 @@ impl<'s> Engine<'s> {
         }
     }
 
+    /// The ratio that splits a node's price between CPU and memory for attribution: AWS's
+    /// per-resource Fargate rates of the scenario (see `billing::attribution`).
+    fn price_split(&self) -> billing::attribution::PriceSplit {
+        billing::attribution::PriceSplit {
+            vcpu_hour: self.sc.fargate.vcpu_hour,
+            gib_hour: self.sc.fargate.gb_hour,
+        }
+    }
+
     fn update_util(&mut self) {
         let t = self.now.0;
         self.cpu_req_area.set(t, self.ready_req.cpu_m);
@@ -1653,17 +1679,65 @@ impl<'s> Engine<'s> {
                     let hours = ms as f64 / billing::MS_PER_HOUR;
                     self.fargate_vcpu_hours += size.vcpu() * hours;
                     self.fargate_gb_hours += size.memory_gb() * hours;
+                    // Waste: provisioned above requested, and billed beyond the time used.
+                    let req = &pod.spec.requests;
+                    let over_vcpu = (size.vcpu() - req.cpu_m as f64 / 1000.0).max(0.0) * hours;
+                    let over_gb =
+                        (size.memory_gb() - req.memory_mib as f64 / 1024.0).max(0.0) * hours;
+                    let prices = &self.sc.fargate;
+                    self.fargate_rounding_vcpu_hours += over_vcpu;
+                    self.fargate_rounding_gb_hours += over_gb;
+                    self.fargate_rounding_usd +=
+                        over_vcpu * prices.vcpu_hour + over_gb * prices.gb_hour;
+                    let used_ms = end.0.saturating_sub(ps.0);
+                    self.fargate_minimum_usd +=
+                        f.rate_per_hour * ms.saturating_sub(used_ms) as f64 / billing::MS_PER_HOUR;
                 } else {
                     billed_s = fmt_secs(0);
                 }
             }
             profile = self.sc.cluster.fargate_profiles[f.profile].name.clone();
         }
-        if let Some(n) = pod.node {
-            let n = &self.nodes[n.0 as usize];
+        let mut attributed = micros;
+        if let Some(id) = pod.node {
+            let n = &self.nodes[id.0 as usize];
             node = n.name.clone();
             group = self.sc.cluster.node_groups[n.group].name.clone();
             zone = self.sc.cluster.zones[n.zone].clone();
+            // The pod's share of the node from binding until it left (or the horizon).
+            if let Some(bound) = pod.scheduled {
+                let end = pod
+                    .finished
+                    .unwrap_or(self.horizon)
+                    .min(n.terminated.unwrap_or(self.horizon));
+                let rate = billing::attribution::requested_rate(
+                    n.price_per_hour,
+                    (n.allocatable.cpu_m, n.allocatable.memory_mib),
+                    (pod.spec.requests.cpu_m, pod.spec.requests.memory_mib),
+                    self.price_split(),
+                );
+                attributed = billing::attribution::micros_over(rate, end.0.saturating_sub(bound.0));
+                let i = id.0 as usize;
+                if self.node_pod_micros.len() <= i {
+                    self.node_pod_micros.resize(i + 1, 0);
+                }
+                self.node_pod_micros[i] += attributed;
+                self.ec2_pod_micros += attributed;
+            }
+        }
+        if attributed > 0 {
+            let ns = match self.namespace_micros.get_mut(&pod.spec.namespace) {
+                Some(ns) => ns,
+                None => self
+                    .namespace_micros
+                    .entry(pod.spec.namespace.clone())
+                    .or_default(),
+            };
+            if pod.node.is_some() {
+                ns.0 += attributed;
+            } else {
+                ns.1 += attributed;
+            }
         }
         self.fargate_micros += micros;
         let capacity = match (pod.capacity, pod.phase) {
@@ -1695,6 +1769,7 @@ impl<'s> Engine<'s> {
             &billed_s,
             &fmt_micros(micros),
             pod.reason.as_deref().unwrap_or(""),
+            &fmt_micros(attributed),
         ];
         if self.explain_pod.as_deref() == Some(s.name.as_str()) {
             self.explained_outcome = Some(
@@ -1776,13 +1851,40 @@ impl<'s> Engine<'s> {
         let mut nodes_out = CsvOut::create(dir, "nodes.csv", &NODE_COLUMNS)?;
         let mut ec2_micros = 0u64;
         let mut billed_hours = 0.0;
-        for n in &self.nodes {
+        let (mut ds_micros, mut idle_micros, mut idle_node_hours) = (0u64, 0u64, 0.0);
+        let ds_requests = self
+            .sc
+            .daemon_sets
+            .iter()
+            .fold((0, 0), |a, d| (a.0 + d.cpu_m, a.1 + d.memory_mib));
+        for (i, n) in self.nodes.iter().enumerate() {
             let ended = n.terminated.is_some();
             let end = n.terminated.unwrap_or(h);
             let (ms, c) = billing::ec2::instance_cost(n.price_per_hour, n.launch.0, end.0, ended);
             let c = usd_micros(c);
             ec2_micros += c;
             billed_hours += ms as f64 / billing::MS_PER_HOUR;
+            // DaemonSet pods hold their requests from Ready to the end; the rest is idle.
+            let ds = match n.ready {
+                Some(ready) => billing::attribution::micros_over(
+                    billing::attribution::requested_rate(
+                        n.price_per_hour,
+                        (n.allocatable.cpu_m, n.allocatable.memory_mib),
+                        ds_requests,
+                        self.price_split(),
+                    ),
+                    end.0.saturating_sub(ready.0),
+                ),
+                None => 0,
+            };
+            let pods = self.node_pod_micros.get(i).copied().unwrap_or(0);
+            debug_assert!(pods + ds <= c, "node {} over-attributed", n.name);
+            let idle = c.saturating_sub(pods + ds);
+            ds_micros += ds;
+            idle_micros += idle;
+            if n.price_per_hour > 0.0 {
+                idle_node_hours += idle as f64 / 1e6 / n.price_per_hour;
+            }
             nodes_out.row([
                 n.name.as_str(),
                 &self.sc.cluster.node_groups[n.group].name,
@@ -1891,6 +1993,33 @@ impl<'s> Engine<'s> {
                 pods: self.fargate_pods_started,
                 vcpu_hours: round6(self.fargate_vcpu_hours),
                 gb_hours: round6(self.fargate_gb_hours),
+            },
+            attribution: crate::metrics::summary::Attribution {
+                ec2_pods_usd: usd(self.ec2_pod_micros),
+                ec2_daemonsets_usd: usd(ds_micros),
+                ec2_idle_usd: usd(idle_micros),
+                fargate_pods_usd: fargate,
+                by_namespace: self
+                    .namespace_micros
+                    .iter()
+                    .map(|(ns, (e, f))| {
+                        (
+                            ns.clone(),
+                            crate::metrics::summary::CapacityCosts {
+                                ec2_usd: usd(*e),
+                                fargate_usd: usd(*f),
+                            },
+                        )
+                    })
+                    .collect(),
+            },
+            waste: crate::metrics::summary::Waste {
+                ec2_idle_node_hours: round6(idle_node_hours),
+                ec2_idle_usd: usd(idle_micros),
+                fargate_rounding_vcpu_hours: round6(self.fargate_rounding_vcpu_hours),
+                fargate_rounding_gb_hours: round6(self.fargate_rounding_gb_hours),
+                fargate_rounding_usd: round6(self.fargate_rounding_usd),
+                fargate_minimum_charge_usd: round6(self.fargate_minimum_usd),
             },
             scheduling: crate::metrics::summary::SchedulingSummary {
                 preemptions: self.preemptions,

@@ -1,5 +1,6 @@
 //! Integration tests: one binary, a module per concern.
 
+mod attribution;
 mod autoscaling;
 mod bad_input;
 mod billing;
