@@ -10,7 +10,7 @@ use crate::output::{CsvOut, OutputError};
 use crate::sim::replicas::Spread;
 
 /// The summary figures a sweep tabulates, with their summary.json paths.
-pub const FIGURES: [(&str, &str); 12] = [
+pub const FIGURES: [(&str, &str); 16] = [
     ("cost_usd_total", "/cost_usd/total"),
     ("cost_usd_ec2", "/cost_usd/ec2"),
     ("cost_usd_fargate", "/cost_usd/fargate"),
@@ -23,6 +23,10 @@ pub const FIGURES: [(&str, &str); 12] = [
     ("startup_p95_s", "/startup_s/p95"),
     ("utilization_cpu", "/utilization/cpu"),
     ("api_availability", "/control_plane/api_availability"),
+    ("ec2_idle_usd", "/waste/ec2_idle_usd"),
+    ("ec2_idle_node_hours", "/waste/ec2_idle_node_hours"),
+    ("fargate_rounding_usd", "/waste/fargate_rounding_usd"),
+    ("fargate_minimum_charge_usd", "/waste/fargate_minimum_charge_usd"),
 ];
 
 /// One completed run.
