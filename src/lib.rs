@@ -10,6 +10,7 @@ pub mod cli;
 pub mod cluster;
 pub mod metrics;
 pub mod output;
+pub mod report;
 pub mod scenario;
 pub mod scheduler;
 pub mod sim;

@@ -3,6 +3,7 @@
 
 pub mod explain;
 pub mod merge;
+pub mod report;
 pub mod run;
 pub mod sweep;
 pub mod trace;
@@ -35,6 +36,8 @@ pub enum Command {
     Sweep(sweep::SweepArgs),
     /// Join sweep shards into one sweep folder.
     Merge(merge::MergeArgs),
+    /// Write report.md and PNG/SVG plots for one run folder.
+    Report(report::ReportArgs),
     /// Import public traces into canonical trace CSVs, or summarise a trace.
     Trace(trace::TraceArgs),
 }
@@ -60,6 +63,7 @@ pub fn main() -> ExitCode {
         Command::Trace(a) => trace::execute(a),
         Command::Sweep(a) => sweep::execute(a),
         Command::Merge(a) => merge::execute(a),
+        Command::Report(a) => report::execute(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

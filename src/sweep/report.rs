@@ -26,7 +26,10 @@ pub const FIGURES: [(&str, &str); 16] = [
     ("ec2_idle_usd", "/waste/ec2_idle_usd"),
     ("ec2_idle_node_hours", "/waste/ec2_idle_node_hours"),
     ("fargate_rounding_usd", "/waste/fargate_rounding_usd"),
-    ("fargate_minimum_charge_usd", "/waste/fargate_minimum_charge_usd"),
+    (
+        "fargate_minimum_charge_usd",
+        "/waste/fargate_minimum_charge_usd",
+    ),
 ];
 
 /// One completed run.

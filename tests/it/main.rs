@@ -16,6 +16,7 @@ mod manifests;
 mod mng;
 mod preemption;
 mod properties;
+mod report;
 mod scenarios;
 mod spot;
 mod sweeps;

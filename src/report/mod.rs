@@ -1,0 +1,406 @@
+//! `eksim report`: turns one run folder (timeline.csv, pods.csv, nodes.csv, summary.json) into
+//! `report.md` plus PNG and SVG plots, so a run can be read without a notebook. Inputs are read
+//! by column name, every problem is a typed [`ReportError`] naming the file and column, and every
+//! output is written atomically with [`crate::output::write_atomic`]. No timestamps are written,
+//! so the same run folder always gives the same bytes.
+
+pub mod cost;
+pub mod latency;
+pub mod markdown;
+pub mod timeline;
+
+use std::path::{Path, PathBuf};
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use thiserror::Error;
+
+use crate::output::{OutputError, write_atomic};
+
+/// Why a report could not be made; the input variants name the file (and column) so the user
+/// can fix the run folder.
+#[derive(Debug, Error)]
+pub enum ReportError {
+    /// RUN_DIR does not exist or is not a folder.
+    #[error("{0}: not a run folder (no such directory)")]
+    MissingDir(PathBuf),
+    /// A required input file is absent.
+    #[error("{0}: missing (a run folder written by `eksim run` has it)")]
+    MissingFile(PathBuf),
+    /// A file exists but could not be read or parsed.
+    #[error("{path}: {message}")]
+    Unreadable {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+    /// A required CSV column is absent.
+    #[error("{path}: missing column `{column}`")]
+    MissingColumn {
+        /// The CSV file.
+        path: PathBuf,
+        /// The column name.
+        column: String,
+    },
+    /// A CSV cell is not a number.
+    #[error("{path}: line {line}, column `{column}`: `{value}` is not a number")]
+    BadValue {
+        /// The CSV file.
+        path: PathBuf,
+        /// 1-based line number (the header is line 1).
+        line: usize,
+        /// The column name.
+        column: String,
+        /// The offending text.
+        value: String,
+    },
+    /// A required key of summary.json is absent or not a number.
+    #[error("{path}: missing or non-numeric key `{key}`")]
+    MissingKey {
+        /// The JSON file.
+        path: PathBuf,
+        /// Dotted key path.
+        key: String,
+    },
+    /// plotters failed to draw (not the user's fault).
+    #[error("drawing {file}: {message}")]
+    Draw {
+        /// The plot file being drawn.
+        file: String,
+        /// The backend's message.
+        message: String,
+    },
+    /// An output file could not be written (not the user's fault).
+    #[error(transparent)]
+    Output(#[from] OutputError),
+}
+
+impl ReportError {
+    /// True when the run folder is at fault (exit code 2), false for drawing or disk errors.
+    pub fn is_bad_input(&self) -> bool {
+        !matches!(self, ReportError::Draw { .. } | ReportError::Output(_))
+    }
+}
+
+/// A CSV file held as named numeric-or-text columns, so plots ask for columns by header name
+/// and a missing column is reported with the file it was expected in.
+#[derive(Debug)]
+pub struct Table {
+    path: PathBuf,
+    headers: Vec<String>,
+    rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    /// Reads `dir/name`; a missing file is [`ReportError::MissingFile`].
+    pub fn load(dir: &Path, name: &str) -> Result<Table, ReportError> {
+        let path = dir.join(name);
+        if !path.is_file() {
+            return Err(ReportError::MissingFile(path));
+        }
+        let unreadable = |e: csv::Error| ReportError::Unreadable {
+            path: path.clone(),
+            message: e.to_string(),
+        };
+        let mut r = csv::Reader::from_path(&path).map_err(unreadable)?;
+        let headers = r
+            .headers()
+            .map_err(unreadable)?
+            .iter()
+            .map(str::to_string)
+            .collect();
+        let mut rows = Vec::new();
+        for rec in r.records() {
+            rows.push(
+                rec.map_err(unreadable)?
+                    .iter()
+                    .map(str::to_string)
+                    .collect(),
+            );
+        }
+        Ok(Table {
+            path,
+            headers,
+            rows,
+        })
+    }
+
+    /// True when the file has this column (for optional plots).
+    pub fn has(&self, column: &str) -> bool {
+        self.headers.iter().any(|h| h == column)
+    }
+
+    /// Headers, for discovering optional columns.
+    pub fn headers(&self) -> &[String] {
+        &self.headers
+    }
+
+    fn index(&self, column: &str) -> Result<usize, ReportError> {
+        self.headers
+            .iter()
+            .position(|h| h == column)
+            .ok_or_else(|| ReportError::MissingColumn {
+                path: self.path.clone(),
+                column: column.to_string(),
+            })
+    }
+
+    /// The column as text, one entry per row.
+    pub fn text(&self, column: &str) -> Result<Vec<&str>, ReportError> {
+        let i = self.index(column)?;
+        Ok(self
+            .rows
+            .iter()
+            .map(|r| r.get(i).map(String::as_str).unwrap_or(""))
+            .collect())
+    }
+
+    /// The column as numbers; empty cells are `None` (times not reached), anything else that
+    /// does not parse is [`ReportError::BadValue`].
+    pub fn numbers(&self, column: &str) -> Result<Vec<Option<f64>>, ReportError> {
+        let i = self.index(column)?;
+        self.rows
+            .iter()
+            .enumerate()
+            .map(|(n, r)| {
+                let v = r.get(i).map(String::as_str).unwrap_or("");
+                if v.is_empty() {
+                    return Ok(None);
+                }
+                v.parse::<f64>()
+                    .map(Some)
+                    .map_err(|_| ReportError::BadValue {
+                        path: self.path.clone(),
+                        line: n + 2,
+                        column: column.to_string(),
+                        value: v.to_string(),
+                    })
+            })
+            .collect()
+    }
+
+    /// The column as numbers with empty cells read as 0 (counters in timeline.csv).
+    pub fn dense(&self, column: &str) -> Result<Vec<f64>, ReportError> {
+        Ok(self
+            .numbers(column)?
+            .into_iter()
+            .map(|v| v.unwrap_or(0.0))
+            .collect())
+    }
+}
+
+/// Okabe–Ito colour-blind-safe palette, so every plot stays readable for the common forms of
+/// colour blindness.
+pub mod palette {
+    use plotters::style::RGBColor;
+    /// Orange.
+    pub const ORANGE: RGBColor = RGBColor(0xE6, 0x9F, 0x00);
+    /// Sky blue.
+    pub const SKY_BLUE: RGBColor = RGBColor(0x56, 0xB4, 0xE9);
+    /// Bluish green.
+    pub const GREEN: RGBColor = RGBColor(0x00, 0x9E, 0x73);
+    /// Blue.
+    pub const BLUE: RGBColor = RGBColor(0x00, 0x72, 0xB2);
+    /// Vermillion.
+    pub const VERMILLION: RGBColor = RGBColor(0xD5, 0x5E, 0x00);
+    /// Reddish purple.
+    pub const PURPLE: RGBColor = RGBColor(0xCC, 0x79, 0xA7);
+}
+
+/// A time axis unit chosen from the run's length so tick labels stay short.
+#[derive(Debug, Clone, Copy)]
+pub struct TimeAxis {
+    /// Seconds per unit.
+    pub div: f64,
+    /// Axis description, with unit.
+    pub label: &'static str,
+}
+
+impl TimeAxis {
+    /// Minutes up to two hours, hours beyond.
+    pub fn for_span(max_s: f64) -> TimeAxis {
+        if max_s > 2.0 * 3600.0 {
+            TimeAxis {
+                div: 3600.0,
+                label: "time since start (h)",
+            }
+        } else {
+            TimeAxis {
+                div: 60.0,
+                label: "time since start (min)",
+            }
+        }
+    }
+}
+
+/// Font used by every plot (resolved through fontconfig).
+pub const FONT: &str = "sans-serif";
+
+/// A plot that can draw itself on any plotters backend, so the same code makes the SVG and the
+/// PNG.
+pub trait Plot {
+    /// File stem of the outputs (`<stem>.png`, `<stem>.svg`).
+    fn stem(&self) -> &'static str;
+    /// Title used in report.md.
+    fn title(&self) -> &'static str;
+    /// Pixel size.
+    fn size(&self) -> (u32, u32) {
+        (1000, 700)
+    }
+    /// Draws on `root`; errors are the backend's message.
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String>;
+}
+
+/// Converts a plotters error into the text carried by [`ReportError::Draw`].
+pub fn de<E: std::fmt::Display>(e: E) -> String {
+    e.to_string()
+}
+
+/// Renders `plot` to SVG and PNG in `out` (atomically); returns the two file names.
+pub fn render<P: Plot>(plot: &P, out: &Path) -> Result<[String; 2], ReportError> {
+    let (w, h) = plot.size();
+    let svg_name = format!("{}.svg", plot.stem());
+    let png_name = format!("{}.png", plot.stem());
+    let draw_err = |file: &str, message: String| ReportError::Draw {
+        file: file.to_string(),
+        message,
+    };
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
+        plot.draw(&root).map_err(|m| draw_err(&svg_name, m))?;
+        root.present().map_err(|e| draw_err(&svg_name, de(e)))?;
+    }
+    let mut rgb = vec![0u8; (w * h * 3) as usize];
+    {
+        let root = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
+        plot.draw(&root).map_err(|m| draw_err(&png_name, m))?;
+        root.present().map_err(|e| draw_err(&png_name, de(e)))?;
+    }
+    let mut png = Vec::new();
+    {
+        use image::ImageEncoder;
+        image::codecs::png::PngEncoder::new(&mut png)
+            .write_image(&rgb, w, h, image::ColorType::Rgb8)
+            .map_err(|e| draw_err(&png_name, e.to_string()))?;
+    }
+    write_atomic(out, &svg_name, svg.as_bytes())?;
+    write_atomic(out, &png_name, &png)?;
+    Ok([png_name, svg_name])
+}
+
+/// summary.json, kept as parsed JSON so report.md prints its numbers exactly as written.
+#[derive(Debug)]
+pub struct Summary {
+    path: PathBuf,
+    value: serde_json::Value,
+}
+
+impl Summary {
+    /// Reads `dir/summary.json`.
+    pub fn load(dir: &Path) -> Result<Summary, ReportError> {
+        let path = dir.join("summary.json");
+        if !path.is_file() {
+            return Err(ReportError::MissingFile(path));
+        }
+        let text = std::fs::read_to_string(&path).map_err(|e| ReportError::Unreadable {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        let value = serde_json::from_str(&text).map_err(|e| ReportError::Unreadable {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        Ok(Summary { path, value })
+    }
+
+    /// The value at a dotted key, as its JSON text (numbers verbatim); a missing or non-scalar
+    /// key is [`ReportError::MissingKey`].
+    pub fn get(&self, key: &str) -> Result<String, ReportError> {
+        let mut v = &self.value;
+        for part in key.split('.') {
+            v = v.get(part).ok_or_else(|| ReportError::MissingKey {
+                path: self.path.clone(),
+                key: key.to_string(),
+            })?;
+        }
+        match v {
+            serde_json::Value::Number(n) => Ok(n.to_string()),
+            serde_json::Value::String(s) => Ok(s.clone()),
+            _ => Err(ReportError::MissingKey {
+                path: self.path.clone(),
+                key: key.to_string(),
+            }),
+        }
+    }
+}
+
+/// What [`generate`] wrote, for the CLI to print.
+#[derive(Debug)]
+pub struct Generated {
+    /// Files written into the output folder, report.md last.
+    pub files: Vec<PathBuf>,
+    /// Why optional plots were skipped.
+    pub skipped: Vec<String>,
+}
+
+/// Builds the whole report of `run_dir` into `out`: all inputs are read and checked before
+/// anything is written, so bad input leaves no output behind.
+pub fn generate(run_dir: &Path, out: &Path) -> Result<Generated, ReportError> {
+    if !run_dir.is_dir() {
+        return Err(ReportError::MissingDir(run_dir.to_path_buf()));
+    }
+    let summary = Summary::load(run_dir)?;
+    let tl = Table::load(run_dir, "timeline.csv")?;
+    let pods = Table::load(run_dir, "pods.csv")?;
+    // nodes.csv is part of a run folder; checked so a truncated folder is reported early.
+    Table::load(run_dir, "nodes.csv")?;
+
+    let activity = timeline::Activity::from_table(&tl)?;
+    let resources = timeline::Resources::from_table(&tl)?;
+    let lat = latency::Latency::from_table(&pods)?;
+    let costs = cost::CostOverTime::from_table(&tl)?;
+    let table = markdown::summary_rows(&summary)?;
+
+    std::fs::create_dir_all(out).map_err(|source| OutputError {
+        path: out.to_path_buf(),
+        source,
+    })?;
+    let mut files = Vec::new();
+    let mut sections = Vec::new();
+    let mut skipped = Vec::new();
+    let mut add = |title: &str, names: [String; 2], note: &str| {
+        files.push(out.join(&names[0]));
+        files.push(out.join(&names[1]));
+        sections.push(markdown::Section {
+            title: title.to_string(),
+            png: names[0].clone(),
+            svg: names[1].clone(),
+            note: note.to_string(),
+        });
+    };
+    add(activity.title(), render(&activity, out)?, activity.note());
+    add(lat.title(), render(&lat, out)?, lat.note());
+    add(
+        resources.title(),
+        render(&resources, out)?,
+        resources.note(),
+    );
+    let mut notes = Vec::new();
+    match &costs {
+        Ok(c) => add(c.title(), render(c, out)?, c.note()),
+        Err(why) => {
+            notes.push(why.clone());
+            skipped.push(why.clone());
+        }
+    }
+    let md = markdown::render(run_dir, &table, &sections, &notes);
+    files.push(write_atomic(out, "report.md", md.as_bytes())?);
+    Ok(Generated { files, skipped })
+}
+
+/// Parsed `t_s` column (seconds), shared by the timeline plots.
+pub(crate) fn times(t: &Table) -> Result<Vec<f64>, ReportError> {
+    t.dense("t_s")
+}
