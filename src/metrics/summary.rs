@@ -24,6 +24,9 @@ pub struct PodCounts {
     pub failed: u64,
     /// Deleted by their controller (scale-down).
     pub deleted: u64,
+    /// Succeeded pods whose containers ran under 60 s: on Fargate they pay the one-minute
+    /// minimum, the figure behind most of Fargate's minimum-charge waste.
+    pub ran_under_60s: u64,
 }
 
 /// Costs in dollars; `total` is the sum of the three parts.

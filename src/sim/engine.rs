@@ -85,7 +85,7 @@ pub const NODEGROUP_COLUMNS: [&str; 6] =
 /// Columns of incidents.csv: one row per failure or outage.
 pub const INCIDENT_COLUMNS: [&str; 6] = ["start_s", "end_s", "kind", "zone", "component", "impact"];
 /// Columns of timeline.csv.
-pub const TIMELINE_COLUMNS: [&str; 12] = [
+pub const TIMELINE_COLUMNS: [&str; 15] = [
     "t_s",
     "nodes_launching",
     "nodes_ready",
@@ -98,6 +98,9 @@ pub const TIMELINE_COLUMNS: [&str; 12] = [
     "memory_allocatable_mib",
     "cost_usd_cumulative",
     "api_available",
+    "cost_usd_cumulative_ec2",
+    "cost_usd_cumulative_fargate",
+    "cost_usd_cumulative_control_plane",
 ];
 
 /// Why a run stopped early.
@@ -154,21 +157,35 @@ pub struct RunResult {
 #[derive(Debug, Default)]
 struct CostMeter {
     last_ms: u64,
-    rate_per_hour: f64,
-    accrued: f64,
+    /// $ per hour and $ accrued, by [`CostPart`].
+    rate_per_hour: [f64; 3],
+    accrued: [f64; 3],
+}
+
+/// The parts of the bill the timeline accrues separately.
+#[derive(Copy, Clone)]
+enum CostPart {
+    Ec2 = 0,
+    Fargate = 1,
+    ControlPlane = 2,
 }
 
 impl CostMeter {
     fn advance(&mut self, now_ms: u64) {
         if now_ms > self.last_ms {
-            self.accrued +=
-                self.rate_per_hour * (now_ms - self.last_ms) as f64 / billing::MS_PER_HOUR;
+            let hours = (now_ms - self.last_ms) as f64 / billing::MS_PER_HOUR;
+            for (a, r) in self.accrued.iter_mut().zip(self.rate_per_hour) {
+                *a += r * hours;
+            }
             self.last_ms = now_ms;
         }
     }
-    fn change(&mut self, now_ms: u64, delta_per_hour: f64) {
+    fn change(&mut self, now_ms: u64, part: CostPart, delta_per_hour: f64) {
         self.advance(now_ms);
-        self.rate_per_hour += delta_per_hour;
+        self.rate_per_hour[part as usize] += delta_per_hour;
+    }
+    fn total(&self) -> f64 {
+        self.accrued.iter().sum()
     }
 }
 
@@ -559,8 +576,11 @@ impl<'s> Engine<'s> {
             let _ = g;
             self.group_rows.push(row);
         }
-        self.cost_meter
-            .change(0, self.sc.control_plane.fee_per_hour);
+        self.cost_meter.change(
+            0,
+            CostPart::ControlPlane,
+            self.sc.control_plane.fee_per_hour,
+        );
         for (gi, g) in self.sc.cluster.node_groups.iter().enumerate() {
             for i in 0..g.desired {
                 let zone = g.zones[i as usize % g.zones.len().max(1)];
@@ -727,7 +747,7 @@ impl<'s> Engine<'s> {
         self.kp_candidate_since.push(None);
         self.topo.add_node(id);
         self.nodes_launching += 1;
-        self.cost_meter.change(self.now.0, price);
+        self.cost_meter.change(self.now.0, CostPart::Ec2, price);
         let delay = self
             .sc
             .latency
@@ -965,7 +985,7 @@ impl<'s> Engine<'s> {
         };
         pod.pull_start = Some(now);
         let rate = pod.fargate.as_ref().map(|f| f.rate_per_hour).unwrap_or(0.0);
-        self.cost_meter.change(now.0, rate);
+        self.cost_meter.change(now.0, CostPart::Fargate, rate);
         let pull = self
             .sc
             .latency
@@ -1269,6 +1289,12 @@ impl<'s> Engine<'s> {
             return Ok(());
         }
         self.counts.succeeded += 1;
+        if pod
+            .running
+            .is_some_and(|r| self.now.0.saturating_sub(r.0) < billing::MINIMUM_BILLED_MS)
+        {
+            self.counts.ran_under_60s += 1;
+        }
         self.release(key, PodPhase::Succeeded)
     }
 
@@ -1309,7 +1335,8 @@ impl<'s> Engine<'s> {
             && was_started
         {
             if pod.pull_start.is_some() {
-                self.cost_meter.change(now.0, -f.rate_per_hour);
+                self.cost_meter
+                    .change(now.0, CostPart::Fargate, -f.rate_per_hour);
             }
             self.fargate_active -= 1;
             if let Some(next) = self.fargate_waiting.pop_front() {
@@ -1639,8 +1666,11 @@ impl<'s> Engine<'s> {
             self.ready_alloc.cpu_m.to_string(),
             self.ready_req.memory_mib.to_string(),
             self.ready_alloc.memory_mib.to_string(),
-            fmt_usd(self.cost_meter.accrued),
+            fmt_usd(self.cost_meter.total()),
             if self.api_up { "1" } else { "0" }.to_string(),
+            fmt_usd(self.cost_meter.accrued[CostPart::Ec2 as usize]),
+            fmt_usd(self.cost_meter.accrued[CostPart::Fargate as usize]),
+            fmt_usd(self.cost_meter.accrued[CostPart::ControlPlane as usize]),
         ];
         self.out.timeline.row(&row)?;
         let next = self.now + self.sc.sample_interval;

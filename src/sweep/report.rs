@@ -10,7 +10,7 @@ use crate::output::{CsvOut, OutputError};
 use crate::sim::replicas::Spread;
 
 /// The summary figures a sweep tabulates, with their summary.json paths.
-pub const FIGURES: [(&str, &str); 16] = [
+pub const FIGURES: [(&str, &str); 17] = [
     ("cost_usd_total", "/cost_usd/total"),
     ("cost_usd_ec2", "/cost_usd/ec2"),
     ("cost_usd_fargate", "/cost_usd/fargate"),
@@ -18,6 +18,7 @@ pub const FIGURES: [(&str, &str); 16] = [
     ("pods_submitted", "/pods/submitted"),
     ("pods_succeeded", "/pods/succeeded"),
     ("pods_pending", "/pods/pending"),
+    ("pods_ran_under_60s", "/pods/ran_under_60s"),
     ("pending_p50_s", "/pending_s/p50"),
     ("pending_p95_s", "/pending_s/p95"),
     ("startup_p95_s", "/startup_s/p95"),

@@ -63,6 +63,15 @@ fn ec2_pods_pay_their_requested_share_from_binding_to_exit() {
         pods_sum
     );
     assert_eq!(a.by_namespace["default"].fargate_usd, 0.0);
+    // The timeline accrues each part: at the 600 s horizon the node has cost $0.016 and the
+    // control plane $0.10/h × 600 s = $0.016667; the total column is their sum.
+    let timeline = read_csv(&case.out("out/timeline.csv"));
+    let last = timeline.last().unwrap();
+    assert_eq!(last["t_s"], "600.000");
+    assert_eq!(micros(&last["cost_usd_cumulative_ec2"]), 16_000);
+    assert_eq!(micros(&last["cost_usd_cumulative_fargate"]), 0);
+    assert_eq!(micros(&last["cost_usd_cumulative_control_plane"]), 16_667);
+    assert_eq!(micros(&last["cost_usd_cumulative"]), 32_667);
 }
 
 #[test]

@@ -61,7 +61,7 @@ fn cli_run_writes_the_contract_files_and_a_summary_table() {
     assert!(header("nodes.csv").starts_with("node,node_group,instance_type,capacity_type,zone,ami_version,launch_s,ready_s,terminated_s,termination_reason,billed_s,price_per_hour_usd,cost_usd"));
     assert_eq!(
         header("timeline.csv"),
-        "t_s,nodes_launching,nodes_ready,pods_pending,pods_running,fargate_pods,cpu_requested_m,cpu_allocatable_m,memory_requested_mib,memory_allocatable_mib,cost_usd_cumulative,api_available"
+        "t_s,nodes_launching,nodes_ready,pods_pending,pods_running,fargate_pods,cpu_requested_m,cpu_allocatable_m,memory_requested_mib,memory_allocatable_mib,cost_usd_cumulative,api_available,cost_usd_cumulative_ec2,cost_usd_cumulative_fargate,cost_usd_cumulative_control_plane"
     );
     let s = summary(dir.path());
     for k in [

@@ -7,7 +7,7 @@
 
 use std::cmp::Reverse;
 
-use super::{Engine, Event, Removal, RunError};
+use super::{CostPart, Engine, Event, Removal, RunError};
 use crate::autoscaler::ClusterAutoscalerSpec;
 use crate::autoscaler::cluster_autoscaler::binpack;
 use crate::autoscaler::expander::ScaleUpOption;
@@ -375,7 +375,7 @@ impl Engine<'_> {
             // Not already taken off the group's size by a drain.
             self.group_size[g] = self.group_size[g].saturating_sub(1);
         }
-        self.cost_meter.change(now.0, -price);
+        self.cost_meter.change(now.0, CostPart::Ec2, -price);
         self.leave_schedulable(id, was);
     }
 
