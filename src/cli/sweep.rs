@@ -115,8 +115,11 @@ pub fn execute(a: SweepArgs) -> anyhow::Result<()> {
         outcome.complete,
         out.display()
     );
+    if let Ok(text) = std::fs::read_to_string(out.join("answer.md")) {
+        println!("\n{}", text.trim_end());
+    }
     println!(
-        "files: {0}/sweep.csv, {0}/variants.csv, {0}/runs/<variant>/seed=<s>/",
+        "files: {0}/sweep.csv, {0}/variants.csv, {0}/answer.md, {0}/runs/<variant>/seed=<s>/",
         out.display()
     );
     Ok(())

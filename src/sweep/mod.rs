@@ -5,6 +5,7 @@
 //! `OUT/runs/<variant-id>/seed=<s>/` and a run is complete when its summary.json exists (it is
 //! written last, atomically), which is what `--resume` and `eksim merge` rely on.
 
+pub mod answer;
 pub mod patch;
 pub mod plan;
 pub mod report;

@@ -6,7 +6,7 @@ use std::path::Path;
 use serde_json::Value;
 
 use super::plan::Plan;
-use crate::output::{CsvOut, OutputError};
+use crate::output::{CsvOut, OutputError, write_atomic};
 use crate::sim::replicas::Spread;
 
 /// The summary figures a sweep tabulates, with their summary.json paths.
@@ -70,7 +70,8 @@ fn num(v: Option<f64>) -> String {
     v.map(|x| format!("{x}")).unwrap_or_default()
 }
 
-/// Writes sweep.csv and variants.csv from the completed runs; returns how many there are.
+/// Writes sweep.csv, variants.csv and answer.md from the completed runs; returns how many
+/// there are.
 pub fn write_reports(plan: &Plan, out: &Path) -> Result<usize, OutputError> {
     let rows = collect(plan, out);
     let mut header: Vec<String> = vec!["run".into(), "variant".into()];
@@ -119,5 +120,10 @@ pub fn write_reports(plan: &Plan, out: &Path) -> Result<usize, OutputError> {
         vcsv.row(&row)?;
     }
     vcsv.commit()?;
+    // The one-paragraph answer, from the same means (only when two or more variants ran).
+    let ids: Vec<String> = plan.variants.iter().map(|v| v.id.clone()).collect();
+    if let Some(text) = super::answer::answer(&ids, &rows) {
+        write_atomic(out, "answer.md", format!("{text}\n").as_bytes())?;
+    }
     Ok(rows.len())
 }

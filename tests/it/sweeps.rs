@@ -39,10 +39,11 @@ fn sweep(c: &Case, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-fn tables(c: &Case, dir: &str) -> (Vec<u8>, Vec<u8>) {
+fn tables(c: &Case, dir: &str) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
     (
         std::fs::read(c.out(dir).join("sweep.csv")).unwrap(),
         std::fs::read(c.out(dir).join("variants.csv")).unwrap(),
+        std::fs::read(c.out(dir).join("answer.md")).unwrap(),
     )
 }
 
@@ -69,6 +70,34 @@ fn same_tables_for_any_job_count() {
     let variants = read_csv(&o1.join("variants.csv"));
     assert_eq!(variants.len(), 4);
     assert!(variants.iter().all(|v| v["runs"] == "3"));
+    // The answer names the cheapest variant of variants.csv (against the base, the first) with
+    // the figures of variants.csv, and ranks every variant.
+    let cost = |v: &std::collections::BTreeMap<String, String>| -> f64 {
+        v["cost_usd_total_mean"].parse().unwrap()
+    };
+    let cheapest = variants
+        .iter()
+        .skip(1)
+        .min_by(|a, b| cost(a).total_cmp(&cost(b)))
+        .unwrap();
+    let answer = std::fs::read_to_string(o1.join("answer.md")).unwrap();
+    let pct = 100.0 * (cost(cheapest) - cost(&variants[0])) / cost(&variants[0]);
+    let lead = format!(
+        "For this workload, `{}` costs {:.1}% {} than `{}` (${:.2} vs ${:.2} per run",
+        cheapest["variant"],
+        pct.abs(),
+        if pct < 0.0 { "less" } else { "more" },
+        variants[0]["variant"],
+        cost(cheapest),
+        cost(&variants[0])
+    );
+    assert!(answer.starts_with(&lead), "{answer}\nexpected: {lead}");
+    assert!(
+        variants
+            .iter()
+            .all(|v| answer.contains(&format!("`{}` ${:.2}", v["variant"], cost(v)))),
+        "{answer}"
+    );
     // Fargate variants bill Fargate, EC2 variants do not.
     assert!(
         rows.iter()
