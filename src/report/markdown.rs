@@ -100,3 +100,86 @@ pub fn render(run_dir: &Path, rows: &[Row], sections: &[Section], notes: &[Strin
     }
     md
 }
+
+/// The FinOps section: the data-plane comparison EKS users know, filled with this run's
+/// figures, then who pays (EC2 cost attributed to pods, DaemonSets and idle; Fargate pods) with
+/// the waste behind it, and cost per namespace on both capacity types. Empty for runs written
+/// before attribution existed. `ec2_pods` is the number of pods.csv rows on EC2 capacity.
+pub fn cost_section(s: &Summary, ec2_pods: u64) -> String {
+    let v = s.value();
+    let num = |p: &str| v.pointer(p).and_then(serde_json::Value::as_f64);
+    let (Some(a), Some(_)) = (v.get("attribution"), v.get("waste")) else {
+        return String::new();
+    };
+    let usd = |p: &str| num(p).map(|x| format!("${x:.2}")).unwrap_or_default();
+    let mut md = String::from("\n## EC2 and Fargate side by side\n\n");
+    let nodes = num("/nodes/launched").unwrap_or(0.0);
+    let fargate_pods = num("/fargate/pods").unwrap_or(0.0);
+    let per_host = if nodes > 0.0 {
+        format!("{:.1}", ec2_pods as f64 / nodes)
+    } else {
+        "-".into()
+    };
+    md.push_str(
+        "| | EC2 node groups | Fargate |\n|---|---|---|\n\
+         | unit of work | a node (EC2 instance) running many pods | one pod per micro-VM |\n\
+         | billing unit | instance-second, 60 s minimum, from launch to termination | pod-second on the rounded vCPU and memory, 60 s minimum, from image pull to exit |\n\
+         | host lifecycle owner | you: AMI, scaling, upgrades (a managed node group automates them) | AWS |\n",
+    );
+    md.push_str(&format!(
+        "| hosts launched | {nodes:.0} | {fargate_pods:.0} micro-VMs |\n\
+         | pods placed per host | {per_host} ({ec2_pods} pods over the run) | 1 |\n\
+         | billed units | {:.2} instance-hours | {:.2} vCPU-hours, {:.2} GB-hours |\n\
+         | cost | {} | {} |\n",
+        num("/nodes/billed_hours").unwrap_or(0.0),
+        num("/fargate/vcpu_hours").unwrap_or(0.0),
+        num("/fargate/gb_hours").unwrap_or(0.0),
+        usd("/cost_usd/ec2"),
+        usd("/cost_usd/fargate"),
+    ));
+    md.push_str("\n## Who pays: attribution and waste\n\n");
+    md.push_str(
+        "EC2 node cost is shared out to pods by their requests over their time on the node (the \
+         OpenCost method: the node price split between CPU and memory in the ratio of the Fargate \
+         per-resource rates); what nobody requested is idle. Fargate pods pay their own bill.\n\n",
+    );
+    md.push_str("| | USD |\n|---|---:|\n");
+    for (label, p) in [
+        ("EC2 cost attributed to pods", "/attribution/ec2_pods_usd"),
+        ("EC2 cost of DaemonSets", "/attribution/ec2_daemonsets_usd"),
+        ("EC2 idle", "/attribution/ec2_idle_usd"),
+        ("Fargate pods", "/attribution/fargate_pods_usd"),
+        (
+            "of which Fargate rounding up to supported sizes",
+            "/waste/fargate_rounding_usd",
+        ),
+        (
+            "of which Fargate billed time beyond use (60 s minimum)",
+            "/waste/fargate_minimum_charge_usd",
+        ),
+    ] {
+        md.push_str(&format!("| {label} | {} |\n", usd(p)));
+    }
+    md.push_str(&format!(
+        "\nEC2 idle is {:.2} node-hours; Fargate provisioned {:.2} vCPU-hours and {:.2} GB-hours \
+         above the pods' requests.\n",
+        num("/waste/ec2_idle_node_hours").unwrap_or(0.0),
+        num("/waste/fargate_rounding_vcpu_hours").unwrap_or(0.0),
+        num("/waste/fargate_rounding_gb_hours").unwrap_or(0.0),
+    ));
+    if let Some(ns) = a.get("by_namespace").and_then(serde_json::Value::as_object) {
+        md.push_str("\n### Cost per namespace\n\n| namespace | EC2 (attributed) | Fargate | total |\n|---|---:|---:|---:|\n");
+        for (name, c) in ns {
+            let e = c
+                .get("ec2_usd")
+                .and_then(serde_json::Value::as_f64)
+                .unwrap_or(0.0);
+            let f = c
+                .get("fargate_usd")
+                .and_then(serde_json::Value::as_f64)
+                .unwrap_or(0.0);
+            md.push_str(&format!("| {name} | ${e:.2} | ${f:.2} | ${:.2} |\n", e + f));
+        }
+    }
+    md
+}

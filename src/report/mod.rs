@@ -315,6 +315,11 @@ impl Summary {
         Ok(Summary { path, value })
     }
 
+    /// The whole summary.json document (for optional sections such as attribution).
+    pub fn value(&self) -> &serde_json::Value {
+        &self.value
+    }
+
     /// The value at a dotted key, as its JSON text (numbers verbatim); a missing or non-scalar
     /// key is [`ReportError::MissingKey`].
     pub fn get(&self, key: &str) -> Result<String, ReportError> {
@@ -395,7 +400,13 @@ pub fn generate(run_dir: &Path, out: &Path) -> Result<Generated, ReportError> {
             skipped.push(why.clone());
         }
     }
-    let md = markdown::render(run_dir, &table, &sections, &notes);
+    let ec2_pods = pods
+        .text("capacity")?
+        .iter()
+        .filter(|c| **c == "ec2")
+        .count() as u64;
+    let mut md = markdown::render(run_dir, &table, &sections, &notes);
+    md.push_str(&markdown::cost_section(&summary, ec2_pods));
     files.push(write_atomic(out, "report.md", md.as_bytes())?);
     Ok(Generated { files, skipped })
 }

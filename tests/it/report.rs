@@ -99,6 +99,38 @@ fn report_of_quickstart_repeats_the_summary_and_writes_every_plot() {
     } else {
         assert!(md.contains("Cost over time is not plotted"), "{md}");
     }
+    // Runs of this version split cost by part, so the cost plot is drawn.
+    assert!(has_cost, "{md}");
+    // The FinOps section repeats summary.json's attribution and waste, to the cent.
+    let usd = |p: &str| format!("${:.2}", summary.pointer(p).unwrap().as_f64().unwrap());
+    for (label, p) in [
+        ("EC2 cost attributed to pods", "/attribution/ec2_pods_usd"),
+        ("EC2 idle", "/attribution/ec2_idle_usd"),
+        ("Fargate pods", "/attribution/fargate_pods_usd"),
+        (
+            "of which Fargate rounding up to supported sizes",
+            "/waste/fargate_rounding_usd",
+        ),
+    ] {
+        assert!(
+            md.contains(&format!("| {label} | {} |", usd(p))),
+            "{label}:\n{md}"
+        );
+    }
+    for (ns, c) in summary["attribution"]["by_namespace"].as_object().unwrap() {
+        let (e, f) = (
+            c["ec2_usd"].as_f64().unwrap(),
+            c["fargate_usd"].as_f64().unwrap(),
+        );
+        assert!(
+            md.contains(&format!("| {ns} | ${e:.2} | ${f:.2} | ${:.2} |", e + f)),
+            "{ns}:\n{md}"
+        );
+    }
+    assert!(md.contains(&format!(
+        "| hosts launched | {} | {} micro-VMs |",
+        summary["nodes"]["launched"], summary["fargate"]["pods"]
+    )));
     // No temporary files left behind.
     for e in std::fs::read_dir(&report).unwrap() {
         let name = e.unwrap().file_name().to_string_lossy().into_owned();
