@@ -6,7 +6,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::palette::{BLUE, ORANGE, PURPLE};
-use super::{FONT, Plot, ReportError, Table, TimeAxis, de, times};
+use super::{FONT, Plot, ReportError, Table, TimeAxis, de, draw_legend, times};
 
 /// Cumulative dollars per part, one entry per timeline row.
 #[derive(Debug)]
@@ -132,14 +132,7 @@ impl Plot for CostOverTime {
                     Rectangle::new([(x, y - 6), (x + 20, y + 6)], color.filled())
                 });
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .label_font((FONT, 15))
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK.mix(0.5))
-            .draw()
-            .map_err(de)?;
+        draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
         Ok(())
     }
 }

@@ -5,7 +5,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::palette::{BLUE, ORANGE};
-use super::{FONT, Plot, ReportError, Table, de};
+use super::{FONT, Plot, ReportError, Table, de, draw_legend, line_swatch};
 
 /// Sorted latencies (seconds) of one capacity type.
 #[derive(Debug, Default)]
@@ -113,18 +113,9 @@ fn cdf_panel<DB: DrawingBackend>(
             .draw_series(LineSeries::new(pts, color.stroke_width(2)))
             .map_err(de)?
             .label(format!("{label} (n = {})", v.len()))
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(3))
-            });
+            .legend(line_swatch(color));
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
-        .label_font((FONT, 15))
-        .background_style(WHITE.mix(0.9))
-        .border_style(BLACK.mix(0.5))
-        .draw()
-        .map_err(de)?;
+    draw_legend(&mut chart, SeriesLabelPosition::LowerRight)?;
     Ok(())
 }
 

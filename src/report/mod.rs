@@ -252,6 +252,27 @@ pub trait Plot {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String>;
 }
 
+/// The legend box every plot uses (readable over the data: near-opaque white, thin border), at
+/// `position`, so all plots look alike.
+pub(crate) fn draw_legend<'a, DB: DrawingBackend + 'a, CT: plotters::coord::CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    position: SeriesLabelPosition,
+) -> Result<(), String> {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .label_font((FONT, 15))
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK.mix(0.5))
+        .draw()
+        .map_err(de)
+}
+
+/// A line series' legend swatch: a short thick line in its colour.
+pub(crate) fn line_swatch(color: RGBColor) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
+    move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(3))
+}
+
 /// Converts a plotters error into the text carried by [`ReportError::Draw`].
 pub fn de<E: std::fmt::Display>(e: E) -> String {
     e.to_string()

@@ -5,7 +5,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::palette::{BLUE, GREEN, ORANGE, SKY_BLUE, VERMILLION};
-use super::{FONT, Plot, ReportError, Table, TimeAxis, de, times};
+use super::{FONT, Plot, ReportError, Table, TimeAxis, de, draw_legend, line_swatch, times};
 
 /// One line of a panel: legend text, values per timeline row, colour, dashed or not.
 pub(crate) struct Line<'a> {
@@ -78,18 +78,9 @@ pub(crate) fn line_panel<DB: DrawingBackend>(
         } else {
             chart.draw_series(LineSeries::new(pts, style)).map_err(de)?
         };
-        anno.label(l.label).legend(move |(x, y)| {
-            PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(3))
-        });
+        anno.label(l.label).legend(line_swatch(color));
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .label_font((FONT, 15))
-        .background_style(WHITE.mix(0.9))
-        .border_style(BLACK.mix(0.5))
-        .draw()
-        .map_err(de)?;
+    draw_legend(&mut chart, SeriesLabelPosition::UpperRight)?;
     Ok(())
 }
 
