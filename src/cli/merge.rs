@@ -61,7 +61,16 @@ pub fn execute(a: MergeArgs) -> anyhow::Result<()> {
             }
         }
     }
-    crate::output::write_atomic(&out, "sweep.json", format!("{}\n", meta).as_bytes())?;
+    // Same bytes as `eksim sweep` writes.
+    crate::output::write_atomic(
+        &out,
+        "sweep.json",
+        format!(
+            "{{\"sweep_file\": {}}}\n",
+            serde_json::Value::String(file.to_string())
+        )
+        .as_bytes(),
+    )?;
     let complete = write_reports(&plan, &out)?;
     println!(
         "merged {} folder(s) into {}: {} of {} runs complete",
@@ -70,5 +79,8 @@ pub fn execute(a: MergeArgs) -> anyhow::Result<()> {
         complete,
         plan.runs().len()
     );
+    if complete == plan.runs().len() {
+        super::report::report_one(&out, None)?;
+    }
     Ok(())
 }

@@ -36,7 +36,7 @@ pub enum Command {
     Sweep(sweep::SweepArgs),
     /// Join sweep shards into one sweep folder.
     Merge(merge::MergeArgs),
-    /// Write report.md and PNG/SVG plots for one run folder.
+    /// Write report.md and PNG/SVG plots for run or sweep folders.
     Report(report::ReportArgs),
     /// Import public traces into canonical trace CSVs, or summarise a trace.
     Trace(trace::TraceArgs),

@@ -27,6 +27,9 @@ pub struct SweepArgs {
     /// Skip runs that are already complete in the output folder.
     #[arg(long)]
     pub resume: bool,
+    /// Do not write report.md and its plots when every run is complete.
+    #[arg(long)]
+    pub no_report: bool,
 }
 
 /// Parses `I/N`.
@@ -122,5 +125,17 @@ pub fn execute(a: SweepArgs) -> anyhow::Result<()> {
         "files: {0}/sweep.csv, {0}/variants.csv, {0}/answer.md, {0}/runs/<variant>/seed=<s>/",
         out.display()
     );
+    if a.no_report {
+        return Ok(());
+    }
+    if outcome.complete == outcome.total {
+        super::report::report_one(&out, None)?;
+    } else {
+        println!(
+            "report: {} of {} runs complete; `eksim merge` the shards (or `--resume`) to get \
+             report.md",
+            outcome.complete, outcome.total
+        );
+    }
     Ok(())
 }

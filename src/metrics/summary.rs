@@ -101,6 +101,13 @@ pub struct FargateSummary {
     pub vcpu_hours: f64,
     /// Provisioned GB-hours billed.
     pub gb_hours: f64,
+    /// The concurrent Fargate pod quota in force (EKS_FACTS: 1,000 by default).
+    pub quota: u32,
+    /// Most micro-VMs alive at once, to see whether the quota was the bottleneck.
+    pub peak_concurrent: u32,
+    /// Pods that had to queue because the quota was reached: the usual reason Fargate pods
+    /// wait in a burst.
+    pub quota_waits: u64,
 }
 
 /// Who the bill is for: the EC2 node cost shared out to the pods by their requests (OpenCost's

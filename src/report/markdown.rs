@@ -2,8 +2,6 @@
 //! the report cannot disagree with the run), then each plot linked by relative path so the
 //! folder renders on GitHub.
 
-use std::path::Path;
-
 use super::{ReportError, Summary};
 
 /// The summary.json keys shown in the table, with their label and unit.
@@ -75,11 +73,7 @@ pub fn summary_rows(s: &Summary) -> Result<Vec<Row>, ReportError> {
 }
 
 /// The whole report.md text.
-pub fn render(run_dir: &Path, rows: &[Row], sections: &[Section], notes: &[String]) -> String {
-    let name = run_dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| run_dir.display().to_string());
+pub fn render(name: &str, rows: &[Row], sections: &[Section], notes: &[String]) -> String {
     let mut md = format!("# eksim run report: {name}\n\n");
     md.push_str(
         "Figures from `summary.json`, as written by the run; plots from `timeline.csv` and \

@@ -7,6 +7,7 @@
 pub mod cost;
 pub mod latency;
 pub mod markdown;
+pub mod sweep;
 pub mod timeline;
 
 use std::path::{Path, PathBuf};
@@ -341,8 +342,9 @@ impl Summary {
         &self.value
     }
 
-    /// The value at a dotted key, as its JSON text (numbers verbatim); a missing or non-scalar
-    /// key is [`ReportError::MissingKey`].
+    /// The value at a dotted key, as its JSON text (numbers verbatim; `null`, which the run
+    /// writes for figures that do not apply, e.g. EC2 utilisation without EC2 nodes, as `n/a`);
+    /// a missing or non-scalar key is [`ReportError::MissingKey`].
     pub fn get(&self, key: &str) -> Result<String, ReportError> {
         let mut v = &self.value;
         for part in key.split('.') {
@@ -354,6 +356,7 @@ impl Summary {
         match v {
             serde_json::Value::Number(n) => Ok(n.to_string()),
             serde_json::Value::String(s) => Ok(s.clone()),
+            serde_json::Value::Null => Ok("n/a".to_string()),
             _ => Err(ReportError::MissingKey {
                 path: self.path.clone(),
                 key: key.to_string(),
@@ -374,6 +377,16 @@ pub struct Generated {
 /// Builds the whole report of `run_dir` into `out`: all inputs are read and checked before
 /// anything is written, so bad input leaves no output behind.
 pub fn generate(run_dir: &Path, out: &Path) -> Result<Generated, ReportError> {
+    let name = run_dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| run_dir.display().to_string());
+    generate_titled(run_dir, out, &name)
+}
+
+/// [`generate`] with the name shown in the report's heading (a sweep names its sample runs by
+/// variant and seed rather than by folder).
+pub fn generate_titled(run_dir: &Path, out: &Path, name: &str) -> Result<Generated, ReportError> {
     if !run_dir.is_dir() {
         return Err(ReportError::MissingDir(run_dir.to_path_buf()));
     }
@@ -426,7 +439,7 @@ pub fn generate(run_dir: &Path, out: &Path) -> Result<Generated, ReportError> {
         .iter()
         .filter(|c| **c == "ec2")
         .count() as u64;
-    let mut md = markdown::render(run_dir, &table, &sections, &notes);
+    let mut md = markdown::render(name, &table, &sections, &notes);
     md.push_str(&markdown::cost_section(&summary, ec2_pods));
     files.push(write_atomic(out, "report.md", md.as_bytes())?);
     Ok(Generated { files, skipped })

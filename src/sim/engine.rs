@@ -187,6 +187,15 @@ impl CostMeter {
     fn total(&self) -> f64 {
         self.accrued.iter().sum()
     }
+    /// An item billed at `rate_per_hour` since `start_ms` ends now: adds what the bill charges
+    /// beyond the time it ran (rounding up to whole seconds, the 60 s minimum), so the timeline's
+    /// cumulative cost ends at the billed total. Call after removing its rate.
+    fn top_up(&mut self, now_ms: u64, part: CostPart, rate_per_hour: f64, start_ms: u64) {
+        self.advance(now_ms);
+        let used = now_ms.saturating_sub(start_ms);
+        let extra = billing::billed_ms(start_ms, now_ms, true).saturating_sub(used);
+        self.accrued[part as usize] += rate_per_hour * extra as f64 / billing::MS_PER_HOUR;
+    }
 }
 
 struct Rngs {
@@ -325,6 +334,10 @@ struct Engine<'s> {
     explained: Vec<ExplainedCycle>,
     explained_outcome: Option<Vec<(String, String)>>,
     fargate_waiting: VecDeque<PodKey>,
+    /// Most micro-VMs alive at once.
+    fargate_peak: u32,
+    /// Pods queued behind the concurrent-pod quota.
+    fargate_quota_waits: u64,
     fargate_active: u32,
     rng: Rngs,
     out: Outputs,
@@ -525,6 +538,8 @@ impl<'s> Engine<'s> {
             explained: Vec::new(),
             explained_outcome: None,
             fargate_waiting: VecDeque::new(),
+            fargate_peak: 0,
+            fargate_quota_waits: 0,
             fargate_active: 0,
             rng: Rngs {
                 node_launch: stream(seed, "latency/node-launch"),
@@ -893,6 +908,7 @@ impl<'s> Engine<'s> {
                         if self.fargate_active < self.sc.fargate.max_concurrent_pods {
                             self.start_fargate(key);
                         } else {
+                            self.fargate_quota_waits += 1;
                             self.fargate_waiting.push_back(key);
                         }
                         Ok(Some(key))
@@ -964,6 +980,7 @@ impl<'s> Engine<'s> {
             return;
         };
         self.fargate_active += 1;
+        self.fargate_peak = self.fargate_peak.max(self.fargate_active);
         self.fargate_pods_started += 1;
         pod.phase = PodPhase::Starting;
         pod.scheduled = Some(now);
@@ -1334,9 +1351,11 @@ impl<'s> Engine<'s> {
         if let Some(f) = &pod.fargate
             && was_started
         {
-            if pod.pull_start.is_some() {
+            if let Some(ps) = pod.pull_start {
                 self.cost_meter
                     .change(now.0, CostPart::Fargate, -f.rate_per_hour);
+                self.cost_meter
+                    .top_up(now.0, CostPart::Fargate, f.rate_per_hour, ps.0);
             }
             self.fargate_active -= 1;
             if let Some(next) = self.fargate_waiting.pop_front() {
@@ -2023,6 +2042,9 @@ impl<'s> Engine<'s> {
                 pods: self.fargate_pods_started,
                 vcpu_hours: round6(self.fargate_vcpu_hours),
                 gb_hours: round6(self.fargate_gb_hours),
+                quota: self.sc.fargate.max_concurrent_pods,
+                peak_concurrent: self.fargate_peak,
+                quota_waits: self.fargate_quota_waits,
             },
             attribution: crate::metrics::summary::Attribution {
                 ec2_pods_usd: usd(self.ec2_pod_micros),

@@ -39,6 +39,19 @@ fn pct(part: f64, whole: f64) -> f64 {
     }
 }
 
+/// A count with thousands separators (18615 → "18,615"), as people read them.
+fn count(x: f64) -> String {
+    let digits = format!("{:.0}", x.abs());
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if x < 0.0 { format!("-{out}") } else { out }
+}
+
 /// The paragraph for variants `ids` (in plan order; the first is the base) and their completed
 /// runs; `None` when fewer than two variants have a cost.
 pub fn answer(ids: &[String], rows: &[SweepRow]) -> Option<String> {
@@ -128,6 +141,22 @@ pub fn answer(ids: &[String], rows: &[SweepRow]) -> Option<String> {
         text.push_str(" The difference comes from waste: ");
         text.push_str(&drivers.join("; "));
         text.push('.');
+    }
+    // Why pods wait: a Fargate variant that hit the concurrent-pod quota queues pods behind it.
+    for v in [base, best] {
+        let waits = get(v, "fargate_quota_waits").unwrap_or(0.0);
+        let pods = get(v, "fargate_pods").unwrap_or(0.0);
+        if waits > 0.0 && pods > 0.0 {
+            text.push_str(&format!(
+                " `{}`'s Fargate pods wait because {} of them ({:.0}%) queued for the \
+                 concurrent Fargate pod quota ({} micro-VMs at the peak); raising the quota \
+                 is a Service Quotas request.",
+                ids[v],
+                count(waits),
+                pct(waits, pods),
+                count(get(v, "fargate_peak_concurrent").unwrap_or(0.0))
+            ));
+        }
     }
     if let (Some(short), Some(done)) =
         (get(base, "pods_ran_under_60s"), get(base, "pods_succeeded"))
@@ -223,6 +252,40 @@ mod tests {
         );
         assert!(text.contains("75% of the pods that finished ran for under 60 s."));
         assert!(text.ends_with("Ranking by mean cost: `fargate` $20.10, `ec2` $40.10."));
+    }
+
+    #[test]
+    fn counts_have_thousands_separators() {
+        assert_eq!(count(18615.0), "18,615");
+        assert_eq!(count(1000.0), "1,000");
+        assert_eq!(count(999.0), "999");
+        assert_eq!(count(1234567.0), "1,234,567");
+    }
+
+    #[test]
+    fn fargate_quota_waits_explain_the_wait() {
+        let ids = vec!["ec2".to_string(), "fargate".to_string()];
+        let rows = vec![
+            row(0, 0, &[("cost_usd_total", 40.0)]),
+            row(
+                1,
+                0,
+                &[
+                    ("cost_usd_total", 20.0),
+                    ("fargate_pods", 2000.0),
+                    ("fargate_quota_waits", 1500.0),
+                    ("fargate_peak_concurrent", 1000.0),
+                ],
+            ),
+        ];
+        let text = answer(&ids, &rows).unwrap();
+        assert!(
+            text.contains(
+                "`fargate`'s Fargate pods wait because 1,500 of them (75%) queued for the \
+                 concurrent Fargate pod quota (1,000 micro-VMs at the peak)"
+            ),
+            "{text}"
+        );
     }
 
     #[test]

@@ -10,7 +10,7 @@ use crate::output::{CsvOut, OutputError, write_atomic};
 use crate::sim::replicas::Spread;
 
 /// The summary figures a sweep tabulates, with their summary.json paths.
-pub const FIGURES: [(&str, &str); 17] = [
+pub const FIGURES: [(&str, &str); 20] = [
     ("cost_usd_total", "/cost_usd/total"),
     ("cost_usd_ec2", "/cost_usd/ec2"),
     ("cost_usd_fargate", "/cost_usd/fargate"),
@@ -31,6 +31,9 @@ pub const FIGURES: [(&str, &str); 17] = [
         "fargate_minimum_charge_usd",
         "/waste/fargate_minimum_charge_usd",
     ),
+    ("fargate_pods", "/fargate/pods"),
+    ("fargate_peak_concurrent", "/fargate/peak_concurrent"),
+    ("fargate_quota_waits", "/fargate/quota_waits"),
 ];
 
 /// One completed run.

@@ -218,5 +218,18 @@ fn attribution_adds_up_on_the_bundled_scenarios() {
             assert_eq!(usd(&format!("{key}/ec2_usd")), *e, "{name} {ns}");
             assert_eq!(usd(&format!("{key}/fargate_usd")), *f, "{name} {ns}");
         }
+        // The timeline's cumulative cost per part ends at the bill (rounding and the 60 s
+        // minimum are accrued when an item ends); the bill floors each item to the
+        // micro-dollar, so the two may differ by up to one micro-dollar per item.
+        let timeline = read_csv(&out.join("timeline.csv"));
+        let last = timeline.last().unwrap();
+        for (part, items) in [("ec2", nodes.len()), ("fargate", pods.len())] {
+            let accrued = micros(&last[&format!("cost_usd_cumulative_{part}")]);
+            let billed = usd(&format!("/cost_usd/{part}"));
+            assert!(
+                (accrued - billed).abs() <= items as i64 + 1,
+                "{name}: timeline {part} {accrued} vs billed {billed}"
+            );
+        }
     }
 }

@@ -19,4 +19,5 @@ mod properties;
 mod report;
 mod scenarios;
 mod spot;
+mod study;
 mod sweeps;

@@ -370,12 +370,14 @@ impl Engine<'_> {
         if n.termination_reason.is_none() {
             n.termination_reason = Some(reason.to_string());
         }
-        let (price, g) = (n.price_per_hour, n.group);
+        let (price, g, launch) = (n.price_per_hour, n.group, n.launch);
         if !n.draining {
             // Not already taken off the group's size by a drain.
             self.group_size[g] = self.group_size[g].saturating_sub(1);
         }
         self.cost_meter.change(now.0, CostPart::Ec2, -price);
+        self.cost_meter
+            .top_up(now.0, CostPart::Ec2, price, launch.0);
         self.leave_schedulable(id, was);
     }
 
