@@ -107,6 +107,10 @@ pub struct InstanceType {
     pub price_per_hour_usd: f64,
     /// CPU architecture.
     pub arch: Arch,
+    /// Allocatable as the scenario states it (`instanceTypes[].allocatable`), replacing the EKS
+    /// AMI formula: for synthetic shapes such as the shared benchmark cluster's 4 vCPU / 16 GiB
+    /// nodes with every millicore allocatable.
+    pub allocatable_override: Option<Allocatable>,
 }
 
 impl InstanceType {
@@ -211,6 +215,9 @@ pub struct Allocatable {
 /// No system-reserved is subtracted (EKS AMI default). Subtractions saturate
 /// at zero, so a tiny instance yields 0 rather than underflowing.
 pub fn allocatable(it: &InstanceType, vm_memory_overhead: f64) -> Allocatable {
+    if let Some(a) = it.allocatable_override {
+        return a;
+    }
     let pods = it.max_pods();
     let cpu_m = (u64::from(it.vcpu) * 1_000).saturating_sub(kube_reserved_cpu_m(it.vcpu));
     let memory_mib = capacity_memory_mib(it.memory_mib, vm_memory_overhead)
@@ -483,6 +490,7 @@ fn parse_row(raw: &str) -> Result<InstanceType, String> {
         ipv4_per_eni,
         price_per_hour_usd,
         arch,
+        allocatable_override: None,
     })
 }
 

@@ -65,6 +65,9 @@ pub struct RawScenario {
     pub latency: Option<RawLatency>,
     /// Overrides of the embedded prices.
     pub pricing: Option<RawPricing>,
+    /// Instance types added to the catalog (shapes it lacks, synthetic benchmark nodes).
+    #[serde(default)]
+    pub instance_types: Vec<RawInstanceType>,
     /// Fargate account settings.
     pub fargate: Option<RawFargateSettings>,
     /// kube-scheduler configuration.
@@ -321,6 +324,36 @@ pub struct RawEc2Settings {
     pub vm_memory_overhead: Option<f64>,
     /// How long an Auto Scaling group takes to replace an instance that failed its health checks.
     pub unhealthy_replacement_delay: Option<String>,
+}
+
+/// `instanceTypes[]`: a custom instance type.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RawInstanceType {
+    /// Name node groups refer to (must not shadow a catalog type).
+    pub name: Option<String>,
+    /// vCPUs.
+    pub vcpu: Option<i64>,
+    /// Nominal memory, e.g. `16Gi`.
+    pub memory: Option<Quantity>,
+    /// On-demand $/hour.
+    pub price_per_hour: Option<f64>,
+    /// Pod slots (default 110, kubelet's default).
+    pub max_pods: Option<i64>,
+    /// GPUs (default 0).
+    pub gpus: Option<i64>,
+    /// Allocatable as stated, instead of the EKS AMI formula.
+    pub allocatable: Option<RawAllocatable>,
+}
+
+/// `instanceTypes[].allocatable`.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RawAllocatable {
+    /// Allocatable CPU, e.g. `4000m`.
+    pub cpu: Option<Quantity>,
+    /// Allocatable memory, e.g. `16384Mi`.
+    pub memory: Option<Quantity>,
 }
 
 /// A DaemonSet whose pod runs on every EC2 node.

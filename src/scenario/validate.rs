@@ -121,9 +121,23 @@ impl Ctx {
         });
     }
 
-    fn ignore(&mut self, prefix: &str, other: &Ignored) {
+    /// Notes unmodelled eksctl fields; one within two edits of a field eksim reads (`known`) is
+    /// more likely a typo of it, so the notice says which.
+    fn ignore(&mut self, prefix: &str, other: &Ignored, known: &[&str]) {
         for k in other.keys() {
-            self.ignored.push(format!("{prefix}.{k}"));
+            let hint = match crate::suggest::closest(k, known.iter().copied()) {
+                Some(c)
+                    if k.len() >= 4
+                        && strsim::levenshtein(
+                            &k.to_ascii_lowercase(),
+                            &c.to_ascii_lowercase(),
+                        ) <= 2 =>
+                {
+                    format!(" (did you mean `{c}`?)")
+                }
+                _ => String::new(),
+            };
+            self.ignored.push(format!("{prefix}.{k}{hint}"));
         }
     }
 
@@ -203,6 +217,37 @@ impl Ctx {
 fn sorted_pairs(m: &BTreeMap<String, String>) -> Vec<(String, String)> {
     m.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
 }
+
+/// Fields of the eksctl ClusterConfig eksim reads.
+const CLUSTER_FIELDS: &[&str] = &[
+    "file",
+    "apiVersion",
+    "kind",
+    "metadata",
+    "availabilityZones",
+    "managedNodeGroups",
+    "nodeGroups",
+    "fargateProfiles",
+];
+
+/// Fields of an eksctl node group eksim reads.
+const NODE_GROUP_FIELDS: &[&str] = &[
+    "name",
+    "instanceType",
+    "instanceTypes",
+    "minSize",
+    "maxSize",
+    "desiredCapacity",
+    "availabilityZones",
+    "labels",
+    "taints",
+    "spot",
+    "releaseVersion",
+    "ami",
+    "maxPodsPerNode",
+    "volumeSize",
+    "updateConfig",
+];
 
 /// Validates a parsed scenario read from `path`.
 pub fn validate(raw: RawScenario, path: &Path) -> Result<Scenario, ScenarioError> {
@@ -316,8 +361,24 @@ pub fn validate(raw: RawScenario, path: &Path) -> Result<Scenario, ScenarioError
         }
     }
 
-    // Catalog with price overrides.
+    // Catalog with custom types and price overrides.
     let mut catalog = Catalog::embedded().clone();
+    for (i, t) in raw.instance_types.iter().enumerate() {
+        if let Some(it) = validate_instance_type(&mut cx, &format!("instanceTypes[{i}]"), t) {
+            if catalog.get(&it.name).is_some() {
+                cx.err(
+                    format!("instanceTypes[{i}].name"),
+                    format!(
+                        "`{}` is already in the catalog; give the custom type another name, or \
+                         change only its price under `pricing.instances`",
+                        it.name
+                    ),
+                );
+            } else {
+                catalog.insert(it);
+            }
+        }
+    }
     if let Some(p) = &raw.pricing {
         for (name, price) in &p.instances {
             let path = format!("pricing.instances.{name}");
@@ -800,9 +861,13 @@ fn validate_cluster(cx: &mut Ctx, c: RawCluster) -> ClusterSpec {
             format!("`{k}` is not supported; expected `ClusterConfig`"),
         );
     }
-    cx.ignore("cluster", &c.other);
+    cx.ignore("cluster", &c.other, CLUSTER_FIELDS);
     let meta = c.metadata.clone().unwrap_or_default();
-    cx.ignore("cluster.metadata", &meta.other);
+    cx.ignore(
+        "cluster.metadata",
+        &meta.other,
+        &["name", "region", "version"],
+    );
     let name = meta.name.clone().unwrap_or_else(|| {
         cx.err("cluster.metadata.name", "required: the cluster name");
         String::new()
@@ -884,7 +949,7 @@ fn validate_cluster(cx: &mut Ctx, c: RawCluster) -> ClusterSpec {
     let mut pnames = BTreeSet::new();
     for (i, fp) in c.fargate_profiles.iter().enumerate() {
         let p = format!("cluster.fargateProfiles[{i}]");
-        cx.ignore(&p, &fp.other);
+        cx.ignore(&p, &fp.other, &["name", "selectors"]);
         let name = fp.name.clone().unwrap_or_else(|| {
             cx.err(format!("{p}.name"), "required");
             String::new()
@@ -955,7 +1020,7 @@ fn validate_node_group(
     zones: &[String],
     version: &str,
 ) -> Option<NodeGroupSpec> {
-    cx.ignore(p, &g.other);
+    cx.ignore(p, &g.other, NODE_GROUP_FIELDS);
     let name = match &g.name {
         Some(n) if !n.is_empty() => n.clone(),
         _ => {
@@ -1625,6 +1690,28 @@ fn validate_workload(
                 let count = g
                     .count
                     .map(|_| cx.count(&format!("{p}.count"), g.count, 0, MAX_PODS_PER_SOURCE));
+                // Every pod is kept for pods.csv, so a generator that would submit more pods
+                // than a source may hold is refused here, not after filling memory.
+                let window_end = end.map_or(horizon.0, |e| e.0.min(horizon.0));
+                let window_min = window_end.saturating_sub(start.0) as f64 / 60_000.0;
+                let expected = match &arrivals {
+                    Arrivals::Poisson { per_minute } => per_minute * window_min,
+                    Arrivals::DailyProfile { per_minute } => {
+                        per_minute.iter().sum::<f64>() / 24.0 * window_min
+                    }
+                    Arrivals::Every(d) => window_min * 60_000.0 / d.0 as f64,
+                };
+                let expected = count.map_or(expected, |c| expected.min(c as f64));
+                if expected > MAX_PODS_PER_SOURCE as f64 {
+                    cx.err(
+                        format!("{p}.arrivals"),
+                        format!(
+                            "would submit about {expected:.0} pods in its window (start to end or \
+                             the horizon), more than the {MAX_PODS_PER_SOURCE} eksim accepts per \
+                             source; set `count` or `end`, or lower the rate"
+                        ),
+                    );
+                }
                 let template = template(
                     cx,
                     &p,
@@ -1906,4 +1993,99 @@ fn update_config(
         ),
     }
     u
+}
+
+/// Checks one `instanceTypes[]` entry; `None` when it has errors (already reported).
+fn validate_instance_type(
+    cx: &mut Ctx,
+    p: &str,
+    t: &super::raw::RawInstanceType,
+) -> Option<crate::cluster::catalog::InstanceType> {
+    use crate::cluster::catalog::{Allocatable, Arch, InstanceType};
+    let before = cx.issues.len();
+    let name = t.name.clone().unwrap_or_else(|| {
+        cx.err(format!("{p}.name"), "required");
+        String::new()
+    });
+    let vcpu = match t.vcpu {
+        Some(v) if (1..=10_000).contains(&v) => v as u32,
+        Some(v) => {
+            cx.err(format!("{p}.vcpu"), format!("must be 1 to 10000, got {v}"));
+            0
+        }
+        None => {
+            cx.err(format!("{p}.vcpu"), "required");
+            0
+        }
+    };
+    let memory_mib = cx.memory(&format!("{p}.memory"), &t.memory);
+    if t.memory.is_some() && memory_mib == 0 {
+        cx.err(format!("{p}.memory"), "must be more than 0");
+    } else if t.memory.is_none() {
+        cx.err(format!("{p}.memory"), "required, e.g. 16Gi");
+    }
+    let price = match t.price_per_hour {
+        None => {
+            cx.err(format!("{p}.pricePerHour"), "required (USD per hour)");
+            0.0
+        }
+        v => cx.price(&format!("{p}.pricePerHour"), v, 0.0),
+    };
+    let max_pods = t.max_pods.unwrap_or(110);
+    if !(1..=10_000).contains(&max_pods) {
+        cx.err(
+            format!("{p}.maxPods"),
+            format!("must be 1 to 10000, got {max_pods}"),
+        );
+    }
+    let gpus = t.gpus.unwrap_or(0);
+    if !(0..=64).contains(&gpus) {
+        cx.err(format!("{p}.gpus"), format!("must be 0 to 64, got {gpus}"));
+    }
+    let allocatable = t.allocatable.as_ref().map(|a| {
+        let cpu_m = match &a.cpu {
+            Some(_) => cx.cpu(&format!("{p}.allocatable.cpu"), &a.cpu),
+            None => u64::from(vcpu) * 1000,
+        };
+        let mem = match &a.memory {
+            Some(_) => cx.memory(&format!("{p}.allocatable.memory"), &a.memory),
+            None => memory_mib,
+        };
+        if cpu_m > u64::from(vcpu) * 1000 {
+            cx.err(
+                format!("{p}.allocatable.cpu"),
+                format!("{cpu_m}m is more than the type's {vcpu} vCPU"),
+            );
+        }
+        if mem > memory_mib {
+            cx.err(
+                format!("{p}.allocatable.memory"),
+                format!("{mem}Mi is more than the type's {memory_mib}Mi"),
+            );
+        }
+        Allocatable {
+            cpu_m,
+            memory_mib: mem,
+            pods: max_pods.clamp(1, 10_000) as u32,
+            gpus: gpus.clamp(0, 64) as u32,
+        }
+    });
+    if cx.issues.len() > before {
+        return None;
+    }
+    // ENIs chosen so the VPC CNI formula gives maxPods when no allocatable is stated:
+    // enis × (ipv4 − 1) + 2 with one ENI of maxPods − 1 addresses.
+    let max_pods = max_pods as u32;
+    Some(InstanceType {
+        name,
+        vcpu,
+        memory_mib,
+        gpus: gpus as u32,
+        gpu_model: None,
+        enis: 1,
+        ipv4_per_eni: max_pods.saturating_sub(1).max(1),
+        price_per_hour_usd: price,
+        arch: Arch::X86_64,
+        allocatable_override: allocatable,
+    })
 }
