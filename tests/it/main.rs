@@ -9,7 +9,6 @@ mod common;
 mod conformance;
 mod control_plane;
 mod determinism;
-mod fuzz_inputs;
 mod health;
 mod importers;
 mod instance_types;
