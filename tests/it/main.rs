@@ -2,7 +2,6 @@
 
 mod attribution;
 mod autoscaling;
-mod bad_corpus;
 mod bad_input;
 mod billing;
 mod common;
