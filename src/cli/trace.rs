@@ -268,9 +268,25 @@ pub fn stats(
         });
     };
     let mut run = (0u64, 0u64, 0u64);
+    // The table has one row per bucket: a span of more than MAX_BUCKETS buckets is refused at
+    // the row that reaches it rather than filling memory.
+    let too_long = |span: u64, line: u64| crate::workload::WorkloadError::Trace {
+        path: path.to_path_buf(),
+        line,
+        message: format!(
+            "the trace spans more than {MAX_BUCKETS} buckets of {} s ({} s); use a larger --bucket",
+            fmt_secs(b),
+            fmt_secs(span)
+        ),
+    };
+    let mut last_end_line = 0u64;
     while let Some(p) = src.next_pod()? {
         let t = p.submit.0;
         let b0 = *first_bucket.get_or_insert(t / b * b);
+        let line = s.pods + 2;
+        if (t - b0) / b >= MAX_BUCKETS {
+            return Err(too_long(t - b0, line));
+        }
         if s.pods == 0 {
             s.first_submit_ms = t;
         }
@@ -300,7 +316,10 @@ pub fn stats(
             Some(d) => {
                 dur.record(d.0);
                 let e = t.saturating_add(d.0);
-                last_end = last_end.max(e);
+                if e > last_end {
+                    last_end = e;
+                    last_end_line = line;
+                }
                 e
             }
             None => {
@@ -315,6 +334,9 @@ pub fn stats(
     }
     if let Some(b0) = first_bucket {
         let limit = last_end.max(s.last_submit_ms);
+        if (limit - b0) / b >= MAX_BUCKETS {
+            return Err(too_long(limit - b0, last_end_line));
+        }
         loop {
             let next = b0 + s.buckets.len() as u64 * b;
             if next > limit && s.buckets.len() >= arrivals.len() {
@@ -331,6 +353,9 @@ pub fn stats(
     s.duration_ms = dur.percentiles();
     Ok(s)
 }
+
+/// Most buckets `stats` computes (the table is held in memory).
+pub const MAX_BUCKETS: u64 = 1_000_000;
 
 /// Most table rows printed.
 const MAX_ROWS: usize = 200;

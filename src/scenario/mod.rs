@@ -427,12 +427,47 @@ pub(crate) fn parse_yaml<T: serde::de::DeserializeOwned>(
     })
 }
 
+/// The parser's terse type errors (at the end of its first line) and what they mean.
+const TYPE_HINTS: [(&str, &str); 7] = [
+    ("invalid i64", ": expected a whole number"),
+    ("invalid boolean", ": expected true or false"),
+    (
+        "invalid u64",
+        ": expected a whole number from 0 to 18446744073709551615",
+    ),
+    (
+        "invalid u32",
+        ": expected a whole number from 0 to 4294967295",
+    ),
+    (
+        "invalid floating point",
+        ": expected a number such as 0.5 or 1e3",
+    ),
+    ("expected sequence start", " (a list was expected here)"),
+    (
+        "expected mapping start",
+        " (`key: value` fields were expected here)",
+    ),
+];
+
 /// Tidies the parser's message (names the file in the snippet, drops a duplicate `error:`) and
 /// adds "did you mean" to `unknown field `x`, expected one of a, b` messages.
 fn improve_parse_message(msg: &str, path: &Path) -> String {
     let msg = msg.strip_prefix("error: ").unwrap_or(msg);
-    let msg = msg.replace("<input>", &path.display().to_string());
+    let msg = msg
+        .replace("<input>", &path.display().to_string())
+        // The parser's advice is for programmers embedding it, not for the file's author.
+        .replace(", set DuplicateKeyPolicy in Options if acceptable", "")
+        .replace(
+            "; use from_str_multiple or from_str_multiple_with_options",
+            "; a scenario is one YAML document (remove the `---` line and what follows it)",
+        );
     let mut lines: Vec<String> = msg.lines().map(str::to_string).collect();
+    if let Some(first) = lines.first_mut()
+        && let Some((_, hint)) = TYPE_HINTS.iter().find(|(m, _)| first.ends_with(m))
+    {
+        first.push_str(hint);
+    }
     if let Some(first) = lines.first_mut()
         && let Some(start) = first.find("unknown field `")
     {

@@ -15,6 +15,22 @@ use crate::sim::time::{SimDuration, SimTime};
 /// Columns every trace must have.
 pub const REQUIRED_COLUMNS: [&str; 4] = ["submit_s", "cpu_m", "memory_mib", "duration_s"];
 
+/// Every column the reader uses (others are ignored).
+const KNOWN_COLUMNS: [&str; 12] = [
+    "submit_s",
+    "cpu_m",
+    "memory_mib",
+    "duration_s",
+    "name",
+    "namespace",
+    "labels",
+    "gpu",
+    "priority",
+    "group",
+    "image",
+    "node_selector",
+];
+
 /// A validated trace reference from a scenario.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TraceSpec {
@@ -87,7 +103,24 @@ impl TraceSource {
             .iter()
             .map(|h| h.trim_start_matches('\u{feff}').trim().to_string())
             .collect();
+        if names.len() <= 1 && names.iter().all(String::is_empty) {
+            return Err(err(
+                1,
+                format!(
+                    "the file is empty; a trace starts with a header line such as `{}`",
+                    REQUIRED_COLUMNS.join(",")
+                ),
+            ));
+        }
         let find = |n: &str| names.iter().position(|h| h == n);
+        for n in KNOWN_COLUMNS {
+            if names.iter().filter(|h| *h == n).count() > 1 {
+                return Err(err(
+                    1,
+                    format!("the header has the column `{n}` more than once; keep one"),
+                ));
+            }
+        }
         let missing: Vec<&str> = REQUIRED_COLUMNS
             .iter()
             .copied()
@@ -184,9 +217,11 @@ impl TraceSource {
         let priority: i32 = if prio_text.is_empty() {
             0
         } else {
-            prio_text
-                .parse()
-                .map_err(|_| format!("priority `{prio_text}` is not an integer"))?
+            prio_text.parse().map_err(|_| {
+                format!(
+                    "priority `{prio_text}` is not a whole number from -2147483648 to 2147483647"
+                )
+            })?
         };
         let labels_text = opt(self.cols.labels)?;
         let mut labels = parse_labels(labels_text)

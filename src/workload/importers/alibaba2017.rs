@@ -22,7 +22,7 @@ use std::path::Path;
 
 use super::{
     Entry, ImportError, ImportOptions, ImportSummary, bad_row, field, header_columns, next_record,
-    number, open_csv, require, round_half_up, write_sorted,
+    number, open_csv, require, round_half_up, scaled, write_sorted,
 };
 
 /// Job and task ids: integers are normalised (`7.0` → `7`), anything else kept as written.
@@ -79,10 +79,18 @@ fn entry(t: Task<'_>, opts: &ImportOptions) -> Entry {
     }
 }
 
+/// A memory fraction whose MiB (× the machine memory) stay within what a trace may hold.
+fn memory(frac: f64, name: &str, opts: &ImportOptions) -> Result<f64, String> {
+    scaled(frac, opts.machine_memory_mib, name, "MiB").map(|_| frac)
+}
+
 fn instances(rec: &csv::StringRecord, idx: usize, name: &str) -> Result<u64, String> {
     let v = number(rec, idx, name)?;
     if v.fract() != 0.0 || v > 1.0e9 {
-        return Err(format!("{name} `{}` is not a whole number", &rec[idx]));
+        return Err(format!(
+            "{name} `{}` is not a whole number between 0 and 1000000000",
+            &rec[idx]
+        ));
     }
     Ok(v as u64)
 }
@@ -118,8 +126,8 @@ pub fn import_jobs_csv(
             Ok(Some(Task {
                 submit,
                 duration: number(&rec, c[1], "duration")?,
-                cpu_m: round_half_up(number(&rec, c[2], "cpu")? * 1000.0),
-                mem_frac: number(&rec, c[3], "memory")?,
+                cpu_m: scaled(number(&rec, c[2], "cpu")?, 1000.0, "cpu", "millicores")?,
+                mem_frac: memory(number(&rec, c[3], "memory")?, "memory", opts)?,
                 job: field(&rec, c[4], "job_id")?,
                 task: field(&rec, c[5], "task_id")?,
                 instances: instances(&rec, c[6], "instances_num")?,
@@ -132,7 +140,7 @@ pub fn import_jobs_csv(
             None => {}
         }
     }
-    write_sorted(entries, out, opts, "batch", summary)
+    write_sorted(entries, input, out, opts, "batch", summary)
 }
 
 /// Imports the raw `batch_task` table layout.
@@ -148,7 +156,13 @@ pub fn import_batch_task(
     while let Some(line) = next_record(&mut reader, &mut rec, input, opts, &mut summary)? {
         let Some(line) = line else { continue };
         let parsed = (|| -> Result<Option<Task<'_>>, String> {
-            let create = number(&rec, 0, "create_timestamp")?;
+            let create = number(&rec, 0, "create_timestamp").map_err(|e| {
+                if line == 1 && rec.get(0).is_some_and(|f| f.parse::<f64>().is_err()) {
+                    format!("{e} (the batch_task table has no header row; remove it)")
+                } else {
+                    e
+                }
+            })?;
             if !opts.in_window(create) {
                 return Ok(None);
             }
@@ -165,8 +179,8 @@ pub fn import_batch_task(
                 task: field(&rec, 3, "task_id")?,
                 instances: instances(&rec, 4, "instance_num")?,
                 status: rec.get(5),
-                cpu_m: round_half_up(number(&rec, 6, "plan_cpu")? * 10.0),
-                mem_frac: number(&rec, 7, "plan_mem")?,
+                cpu_m: scaled(number(&rec, 6, "plan_cpu")?, 10.0, "plan_cpu", "millicores")?,
+                mem_frac: memory(number(&rec, 7, "plan_mem")?, "plan_mem", opts)?,
             }))
         })();
         match bad_row(parsed, input, line, opts, &mut summary)? {
@@ -175,5 +189,5 @@ pub fn import_batch_task(
             None => {}
         }
     }
-    write_sorted(entries, out, opts, "batch", summary)
+    write_sorted(entries, input, out, opts, "batch", summary)
 }

@@ -114,5 +114,5 @@ pub fn import(
         }
         entries.push(p.entry);
     }
-    write_sorted(entries, out, opts, "default", summary)
+    write_sorted(entries, input, out, opts, "default", summary)
 }

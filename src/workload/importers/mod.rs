@@ -316,7 +316,15 @@ pub(crate) fn field<'r>(
     }
 }
 
-/// A finite, non-negative number field.
+/// Largest number an importer reads or writes (seconds, millicores, MiB): the limit the
+/// canonical trace reader accepts, so every written trace can be read back.
+pub const MAX_VALUE: f64 = 1.0e12;
+
+/// Most pods one import writes (before sampling); a larger expansion is refused up front rather
+/// than filling the disk.
+pub const MAX_PODS: u64 = 100_000_000;
+
+/// A finite, non-negative number field, at most [`MAX_VALUE`].
 pub(crate) fn number(rec: &csv::StringRecord, idx: usize, name: &str) -> Result<f64, String> {
     let text = field(rec, idx, name)?;
     let v: f64 = text
@@ -325,7 +333,24 @@ pub(crate) fn number(rec: &csv::StringRecord, idx: usize, name: &str) -> Result<
     if !v.is_finite() || v < 0.0 {
         return Err(format!("{name} `{text}` must be a finite number >= 0"));
     }
+    if v > MAX_VALUE {
+        return Err(format!("{name} `{text}` is too large"));
+    }
     Ok(v)
+}
+
+/// `v × factor` rounded half up, refused above [`MAX_VALUE`] (a unit conversion of a number
+/// field, e.g. cores to millicores).
+pub(crate) fn scaled(v: f64, factor: f64, name: &str, unit: &str) -> Result<u64, String> {
+    let x = v * factor;
+    if x.is_nan() || x > MAX_VALUE {
+        return Err(format!(
+            "{name} `{v}` is too large: {} {unit} is more than the {} a trace may hold",
+            fmt_num(x),
+            fmt_num(MAX_VALUE)
+        ));
+    }
+    Ok(round_half_up(x))
 }
 
 /// Reads the next record; an unreadable row is a bad row (`Ok(Some(None))` when skipped).
@@ -496,6 +521,15 @@ impl<'a> PodWriter<'a> {
                         fmt_num(submit)
                     )));
                 }
+                let longest = submit.max(e.duration.map_or(0.0, |d| d / scale));
+                if longest.is_nan() || longest > MAX_VALUE {
+                    return Err(ImportError::BadOptions(format!(
+                        "pod `{}` would have a submit_s or duration_s above {} s; use a smaller \
+                         --shift or a larger --time-scale",
+                        e.name,
+                        fmt_num(MAX_VALUE)
+                    )));
+                }
                 self.summary.first_submit_s.get_or_insert(submit);
                 self.summary.last_submit_s = Some(submit);
                 formatted = Some([
@@ -542,14 +576,24 @@ impl<'a> PodWriter<'a> {
     }
 }
 
-/// Sorts entries by source submit time (stable: ties keep file order) and writes them.
+/// Sorts entries by source submit time (stable: ties keep file order) and writes them; refuses
+/// up front an expansion to more than [`MAX_PODS`] pods.
 pub(crate) fn write_sorted(
     mut entries: Vec<Entry>,
+    input: &Path,
     out: &Path,
     opts: &ImportOptions,
     default_namespace: &'static str,
     summary: ImportSummary,
 ) -> Result<ImportSummary, ImportError> {
+    let pods = entries.iter().fold(0u64, |n, e| n.saturating_add(e.count));
+    if pods > MAX_PODS {
+        return Err(ImportError::BadOptions(format!(
+            "{}: the rows in the window expand to {pods} pods, more than the {MAX_PODS} one \
+             import writes; narrow the window with --from/--to",
+            input.display()
+        )));
+    }
     entries.sort_by(|a, b| a.submit.total_cmp(&b.submit));
     let mut w = PodWriter::create(out, opts, default_namespace)?;
     for e in &entries {
