@@ -2,12 +2,14 @@
 
 mod attribution;
 mod autoscaling;
+mod bad_corpus;
 mod bad_input;
 mod billing;
 mod common;
 mod conformance;
 mod control_plane;
 mod determinism;
+mod fuzz_inputs;
 mod health;
 mod importers;
 mod instance_types;
