@@ -173,6 +173,7 @@ pub struct ClusterView<'a> {
 }
 
 /// Runs the filters of the profile on one node, in upstream order.
+#[inline]
 pub fn filter_node(
     profile: &Profile,
     state: &CycleState,
@@ -268,7 +269,9 @@ pub struct CycleTrace {
 pub struct Unschedulable {
     /// Nodes considered.
     pub nodes: usize,
-    /// Failure counts per reason, ordered as kube-scheduler prints them.
+    /// Failure counts per reason, ordered as kube-scheduler prints them; filled by
+    /// [`Scheduler::explain_unschedulable`] and by explained cycles (a plain cycle leaves it
+    /// empty: building the texts would cost more than the cycle).
     pub reasons: BTreeMap<String, u32>,
     /// True when every failure depends only on other pods (spread, affinity).
     pub only_pod_dependent: bool,
@@ -307,6 +310,18 @@ pub struct Scheduler {
     pub profile: Profile,
     next_start: usize,
     rng: SimRng,
+    /// Buffers reused by every cycle, so a cycle allocates nothing.
+    scratch: Scratch,
+}
+
+/// Per-cycle buffers kept between cycles (cleared, never shrunk).
+#[derive(Default)]
+struct Scratch {
+    feasible: Vec<NodeId>,
+    failures: Vec<(NodeId, FilterFailure)>,
+    totals: Vec<i64>,
+    raw: Vec<i64>,
+    raw_opt: Vec<Option<i64>>,
 }
 
 impl Scheduler {
@@ -316,6 +331,7 @@ impl Scheduler {
             profile,
             next_start: 0,
             rng,
+            scratch: Scratch::default(),
         }
     }
 
@@ -362,8 +378,39 @@ impl Scheduler {
         if let Some(t) = trace.as_deref_mut() {
             t.wanted_feasible = want;
         }
-        let mut feasible: Vec<NodeId> = Vec::new();
-        let mut failures: Vec<(NodeId, FilterFailure)> = Vec::new();
+        let mut feasible = std::mem::take(&mut self.scratch.feasible);
+        let mut failures = std::mem::take(&mut self.scratch.failures);
+        feasible.clear();
+        failures.clear();
+        let result = self.select(
+            pod,
+            view,
+            topo,
+            &state,
+            want,
+            &mut feasible,
+            &mut failures,
+            trace,
+        );
+        self.scratch.feasible = feasible;
+        self.scratch.failures = failures;
+        result
+    }
+
+    /// Filter and score of one cycle, with the caller's buffers.
+    #[allow(clippy::too_many_arguments)]
+    fn select(
+        &mut self,
+        pod: &PodSpec,
+        view: &ClusterView,
+        topo: &mut TopologyIndex,
+        state: &CycleState,
+        want: usize,
+        feasible: &mut Vec<NodeId>,
+        failures: &mut Vec<(NodeId, FilterFailure)>,
+        mut trace: Option<&mut CycleTrace>,
+    ) -> Result<NodeId, Unschedulable> {
+        let all = view.order.len();
         let mut processed = 0;
         let start = if all == 0 { 0 } else { self.next_start % all };
         for i in 0..all {
@@ -372,7 +419,7 @@ impl Scheduler {
             }
             let id = view.order[(start + i) % all];
             processed += 1;
-            match filter_node(&self.profile, &state, pod, &view.nodes[id.0 as usize]) {
+            match filter_node(&self.profile, state, pod, &view.nodes[id.0 as usize]) {
                 Ok(()) => feasible.push(id),
                 Err(f) => failures.push((id, f)),
             }
@@ -381,7 +428,7 @@ impl Scheduler {
             self.next_start = (start + processed) % all;
         }
         if let Some(t) = trace.as_deref_mut() {
-            for &(id, f) in &failures {
+            for &(id, f) in failures.iter() {
                 t.nodes.push((
                     id,
                     NodeVerdict::Filtered {
@@ -407,10 +454,15 @@ impl Scheduler {
                 only_pod_dependent: !failures.is_empty(),
                 ..Default::default()
             };
-            for (id, f) in &failures {
+            // The reason texts are only read when the cycle is explained (a pending pod's
+            // final reason is recomputed at the end of the run), so plain cycles skip them.
+            let explained = trace.is_some();
+            for (id, f) in failures.iter() {
                 u.only_pod_dependent &= f.depends_on_other_pods();
-                for r in f.reasons(&view.nodes[id.0 as usize]) {
-                    *u.reasons.entry(r).or_default() += 1;
+                if explained {
+                    for r in f.reasons(&view.nodes[id.0 as usize]) {
+                        *u.reasons.entry(r).or_default() += 1;
+                    }
                 }
             }
             return Err(u);
@@ -418,7 +470,13 @@ impl Scheduler {
         if feasible.len() == 1 && trace.is_none() {
             return Ok(feasible[0]);
         }
-        let totals = self.score(pod, view, topo, &feasible, trace.as_deref_mut());
+        let totals = if trace.is_none() {
+            let mut totals = std::mem::take(&mut self.scratch.totals);
+            self.score_fast(pod, view, topo, feasible, &mut totals);
+            totals
+        } else {
+            self.score(pod, view, topo, feasible, trace.as_deref_mut())
+        };
         let mut best: Option<(i64, NodeId)> = None;
         let mut ties = 0u32;
         for (&id, &s) in feasible.iter().zip(totals.iter()) {
@@ -439,8 +497,131 @@ impl Scheduler {
         let chosen = best.map(|(_, id)| id).unwrap_or(feasible[0]);
         if let Some(t) = trace {
             t.chosen = Some(chosen);
+        } else {
+            self.scratch.totals = totals;
         }
         Ok(chosen)
+    }
+
+    /// The weighted totals of [`Scheduler::score`] up to a constant shared by every node, which
+    /// leaves the best node and the ties unchanged: a plugin whose normalised score is the same
+    /// on every node (TaintToleration when no node has a PreferNoSchedule taint the pod minds,
+    /// NodeAffinity without preferred terms) is skipped, the others are added in one pass with
+    /// reused buffers. Used when no trace is wanted.
+    fn score_fast(
+        &mut self,
+        pod: &PodSpec,
+        view: &ClusterView,
+        topo: &mut TopologyIndex,
+        feasible: &[NodeId],
+        totals: &mut Vec<i64>,
+    ) {
+        let p = &self.profile;
+        let w = &p.weights;
+        let n = feasible.len();
+        totals.clear();
+        totals.resize(n, 0);
+        let (wf, wb) = (w.node_resources_fit, w.balanced_allocation);
+        let default_fit = p.fit.strategy == node_resources_fit::FitStrategy::LeastAllocated
+            && matches!(
+                p.fit.resources[..],
+                [
+                    (node_resources_fit::ScoredResource::Cpu, 1),
+                    (node_resources_fit::ScoredResource::Memory, 1)
+                ]
+            );
+        for (t, &id) in totals.iter_mut().zip(feasible) {
+            let node = &view.nodes[id.0 as usize];
+            let mut s = 0;
+            if wf > 0 {
+                s += wf
+                    * if default_fit {
+                        node_resources_fit::score_least_allocated_default(pod, node)
+                    } else {
+                        node_resources_fit::score(pod, node, &p.fit)
+                    };
+            }
+            if wb > 0 {
+                s += wb * balanced_allocation::score(pod, node, &p.balanced_resources);
+            }
+            *t = s;
+        }
+        let raw = &mut self.scratch.raw;
+        if w.taint_toleration > 0
+            && feasible
+                .iter()
+                .any(|id| !view.nodes[id.0 as usize].taints.is_empty())
+        {
+            raw.clear();
+            raw.extend(feasible.iter().map(|id| {
+                let node = &view.nodes[id.0 as usize];
+                if node.taints.is_empty() {
+                    0
+                } else {
+                    taint_toleration::score(pod, node)
+                }
+            }));
+            taint_toleration::normalize(raw);
+            for (t, s) in totals.iter_mut().zip(raw.iter()) {
+                *t += s * w.taint_toleration;
+            }
+        }
+        if w.node_affinity > 0 && !pod.constraints.node_affinity.preferred.is_empty() {
+            raw.clear();
+            raw.extend(
+                feasible
+                    .iter()
+                    .map(|id| node_affinity::score(pod, &view.nodes[id.0 as usize])),
+            );
+            node_affinity::normalize(raw);
+            for (t, s) in totals.iter_mut().zip(raw.iter()) {
+                *t += s * w.node_affinity;
+            }
+        }
+        if w.pod_topology_spread > 0
+            && let Some(st) = pod_topology_spread::pre_score(
+                pod,
+                &p.spread_defaulting,
+                view.nodes,
+                view.order,
+                feasible,
+                view.pods,
+                topo,
+            )
+        {
+            let raw_opt = &mut self.scratch.raw_opt;
+            raw_opt.clear();
+            raw_opt.extend(
+                feasible.iter().map(|&id| {
+                    pod_topology_spread::score(&st, &view.nodes[id.0 as usize], id, topo)
+                }),
+            );
+            let norm = pod_topology_spread::normalize(raw_opt);
+            for (t, s) in totals.iter_mut().zip(norm) {
+                *t += s * w.pod_topology_spread;
+            }
+        }
+        if w.inter_pod_affinity > 0
+            && let Some(st) = inter_pod_affinity::pre_score(
+                pod,
+                p.hard_pod_affinity_weight,
+                view.nodes,
+                view.order,
+                view.pods,
+                topo,
+            )
+        {
+            raw.clear();
+            raw.extend(
+                feasible
+                    .iter()
+                    .map(|id| inter_pod_affinity::score(&st, &view.nodes[id.0 as usize])),
+            );
+            inter_pod_affinity::normalize(raw);
+            for (t, s) in totals.iter_mut().zip(raw.iter()) {
+                *t += s * w.inter_pod_affinity;
+            }
+        }
     }
 
     /// Scores the feasible nodes with every enabled score plugin, normalises per plugin and

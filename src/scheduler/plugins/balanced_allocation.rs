@@ -9,6 +9,7 @@ use crate::cluster::node::Node;
 use crate::workload::PodSpec;
 
 /// BalancedAllocation score (0–100).
+#[inline]
 pub fn score(pod: &PodSpec, node: &Node, resources: &[ScoredResource]) -> i64 {
     if let [ScoredResource::Cpu, ScoredResource::Memory] = resources {
         // The default pair, without the general loop: std of two fractions is |f1 − f2| / 2.

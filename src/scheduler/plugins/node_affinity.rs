@@ -20,8 +20,11 @@ pub fn matches(pod: &PodSpec, node: &Node) -> bool {
 }
 
 /// Fails when nodeSelector or required node affinity does not match.
+#[inline]
 pub fn filter(pod: &PodSpec, node: &Node) -> Result<(), FilterFailure> {
-    if matches(pod, node) {
+    if (pod.node_selector.is_empty() && pod.constraints.node_affinity.required.is_empty())
+        || matches(pod, node)
+    {
         Ok(())
     } else {
         Err(FilterFailure::NodeAffinity)

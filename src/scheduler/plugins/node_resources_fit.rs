@@ -80,6 +80,7 @@ impl Default for FitScoring {
 }
 
 /// Fails with every resource that is short, the way kube-scheduler lists them.
+#[inline]
 pub fn filter(pod: &PodSpec, node: &Node) -> Result<(), FilterFailure> {
     let free = node.free();
     let r = &pod.requests;
@@ -187,23 +188,29 @@ pub fn broken_linear(shape: &[(i64, i64)], utilization: i64) -> i64 {
     scaled.last().map(|&(_, s)| s).unwrap_or(0)
 }
 
+/// The default profile's score (LeastAllocated, cpu and memory weight 1), without the general
+/// loop: what [`score`] returns for that configuration.
+#[inline]
+pub fn score_least_allocated_default(pod: &PodSpec, node: &Node) -> i64 {
+    let nz = |v: u64, d: u64| if v == 0 { d } else { v };
+    let cpu = least_allocated(
+        (node.nonzero_cpu_m + nz(pod.requests.cpu_m, DEFAULT_MILLI_CPU_REQUEST)) as i64,
+        node.allocatable.cpu_m as i64,
+    );
+    let mem = least_allocated(
+        (node.nonzero_memory_mib + nz(pod.requests.memory_mib, DEFAULT_MEMORY_REQUEST_MIB)) as i64,
+        node.allocatable.memory_mib as i64,
+    );
+    (cpu + mem) / 2
+}
+
 /// NodeResourcesFit score of placing `pod` on `node` (0–100).
+#[inline]
 pub fn score(pod: &PodSpec, node: &Node, cfg: &FitScoring) -> i64 {
     if cfg.strategy == FitStrategy::LeastAllocated
         && let [(ScoredResource::Cpu, 1), (ScoredResource::Memory, 1)] = cfg.resources[..]
     {
-        // The default profile, without the general loop.
-        let nz = |v: u64, d: u64| if v == 0 { d } else { v };
-        let cpu = least_allocated(
-            (node.nonzero_cpu_m + nz(pod.requests.cpu_m, DEFAULT_MILLI_CPU_REQUEST)) as i64,
-            node.allocatable.cpu_m as i64,
-        );
-        let mem = least_allocated(
-            (node.nonzero_memory_mib + nz(pod.requests.memory_mib, DEFAULT_MEMORY_REQUEST_MIB))
-                as i64,
-            node.allocatable.memory_mib as i64,
-        );
-        return (cpu + mem) / 2;
+        return score_least_allocated_default(pod, node);
     }
     let mut total = 0;
     let mut weights = 0;

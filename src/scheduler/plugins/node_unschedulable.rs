@@ -10,10 +10,17 @@ pub const UNSCHEDULABLE_TAINT_KEY: &str = "node.kubernetes.io/unschedulable";
 
 /// Fails on cordoned nodes, unless the pod tolerates `node.kubernetes.io/unschedulable:
 /// NoSchedule` (upstream node_unschedulable.go). DaemonSet pods are placed by the engine.
+#[inline]
 pub fn filter(pod: &PodSpec, node: &Node) -> Result<(), FilterFailure> {
     if !node.unschedulable {
         return Ok(());
     }
+    cordoned(pod)
+}
+
+/// The cordoned case, kept out of line so the common check inlines into every cycle.
+#[cold]
+fn cordoned(pod: &PodSpec) -> Result<(), FilterFailure> {
     let taint = Taint {
         key: UNSCHEDULABLE_TAINT_KEY.to_string(),
         value: String::new(),

@@ -10,7 +10,11 @@ use crate::scheduler::FilterFailure;
 use crate::workload::PodSpec;
 
 /// Fails on the first untolerated hard taint, naming it as kube-scheduler does.
+#[inline]
 pub fn filter(pod: &PodSpec, node: &Node) -> Result<(), FilterFailure> {
+    if node.taints.is_empty() {
+        return Ok(());
+    }
     match first_untolerated(&node.taints, &pod.tolerations) {
         None => Ok(()),
         Some(t) => Err(FilterFailure::UntoleratedTaint {
