@@ -144,6 +144,59 @@ impl CsvOut {
     }
 }
 
+/// The fields of one CSV row formatted into one reused buffer, so writing a row (one per pod,
+/// millions per run) allocates nothing.
+#[derive(Debug, Default)]
+pub struct RowBuf {
+    text: String,
+    ends: Vec<usize>,
+}
+
+impl RowBuf {
+    /// Empties the buffer for the next row (capacity kept).
+    pub fn clear(&mut self) {
+        self.text.clear();
+        self.ends.clear();
+    }
+    fn end(&mut self) {
+        self.ends.push(self.text.len());
+    }
+    /// A text field.
+    pub fn str(&mut self, s: &str) {
+        self.text.push_str(s);
+        self.end();
+    }
+    /// A formatted field (`format_args!`).
+    pub fn fmt(&mut self, args: std::fmt::Arguments) {
+        let _ = std::fmt::Write::write_fmt(&mut self.text, args);
+        self.end();
+    }
+    /// Milliseconds as seconds with 3 decimals (`9.000`), the time columns' format.
+    pub fn secs(&mut self, ms: u64) {
+        self.fmt(format_args!("{}.{:03}", ms / 1000, ms % 1000));
+    }
+    /// [`RowBuf::secs`], or an empty field for `None`.
+    pub fn opt_secs(&mut self, ms: Option<u64>) {
+        match ms {
+            Some(ms) => self.secs(ms),
+            None => self.end(),
+        }
+    }
+    /// Micro-dollars as dollars with 6 decimals, exactly.
+    pub fn micros(&mut self, m: u64) {
+        self.fmt(format_args!("{}.{:06}", m / 1_000_000, m % 1_000_000));
+    }
+    /// The fields in order.
+    pub fn fields(&self) -> impl Iterator<Item = &str> {
+        let mut start = 0;
+        self.ends.iter().map(move |&e| {
+            let f = &self.text[start..e];
+            start = e;
+            f
+        })
+    }
+}
+
 /// Formats dollars with 6 decimals (micro-dollars), the precision of every cost column.
 pub fn fmt_usd(v: f64) -> String {
     format!("{v:.6}")

@@ -334,6 +334,8 @@ struct Engine<'s> {
     explained: Vec<ExplainedCycle>,
     explained_outcome: Option<Vec<(String, String)>>,
     fargate_waiting: VecDeque<PodKey>,
+    /// pods.csv row buffer, reused for every pod.
+    row_buf: crate::output::RowBuf,
     /// Most micro-VMs alive at once.
     fargate_peak: u32,
     /// Pods queued behind the concurrent-pod quota.
@@ -538,6 +540,7 @@ impl<'s> Engine<'s> {
             explained: Vec::new(),
             explained_outcome: None,
             fargate_waiting: VecDeque::new(),
+            row_buf: crate::output::RowBuf::default(),
             fargate_peak: 0,
             fargate_quota_waits: 0,
             fargate_active: 0,
@@ -1701,58 +1704,48 @@ impl<'s> Engine<'s> {
         Ok(())
     }
 
-    /// Writes a pod's row; Fargate billing is settled here.
+    /// Writes a pod's row; Fargate billing is settled here. The row is formatted into a reused
+    /// buffer (no allocation per pod).
     fn write_pod(&mut self, pod: &Pod) -> Result<(), RunError> {
-        let (mut billed_s, mut micros) = (String::new(), 0u64);
-        let (mut vcpu, mut gb, mut profile, mut zone, mut node, mut group) = (
-            String::new(),
-            String::new(),
-            String::new(),
-            String::new(),
-            String::new(),
-            String::new(),
-        );
-        if let Some(f) = &pod.fargate {
+        // Fargate: billed milliseconds (None when it never started) and micro-dollars.
+        let mut fargate_billed: Option<u64> = None;
+        let mut micros = 0u64;
+        let started_fargate = pod.fargate.is_some()
+            && pod.phase != PodPhase::Rejected
+            && pod.phase != PodPhase::Pending;
+        if let Some(f) = &pod.fargate
+            && started_fargate
+        {
             let size = &f.size;
-            if pod.phase != PodPhase::Rejected && pod.phase != PodPhase::Pending {
-                vcpu = format!("{}", size.vcpu());
-                gb = format!("{}", size.memory_gb());
-                zone = self.sc.cluster.zones[f.zone].clone();
-                node = format!("fargate-{}", pod.spec.name);
-                if let Some(ps) = pod.pull_start {
-                    let ended = pod.finished.is_some();
-                    let end = pod.finished.unwrap_or(self.horizon);
-                    let (ms, c) = billing::fargate::pod_cost(f.rate_per_hour, ps.0, end.0, ended);
-                    billed_s = fmt_secs(ms);
-                    micros = usd_micros(c);
-                    let hours = ms as f64 / billing::MS_PER_HOUR;
-                    self.fargate_vcpu_hours += size.vcpu() * hours;
-                    self.fargate_gb_hours += size.memory_gb() * hours;
-                    // Waste: provisioned above requested, and billed beyond the time used.
-                    let req = &pod.spec.requests;
-                    let over_vcpu = (size.vcpu() - req.cpu_m as f64 / 1000.0).max(0.0) * hours;
-                    let over_gb =
-                        (size.memory_gb() - req.memory_mib as f64 / 1024.0).max(0.0) * hours;
-                    let prices = &self.sc.fargate;
-                    self.fargate_rounding_vcpu_hours += over_vcpu;
-                    self.fargate_rounding_gb_hours += over_gb;
-                    self.fargate_rounding_usd +=
-                        over_vcpu * prices.vcpu_hour + over_gb * prices.gb_hour;
-                    let used_ms = end.0.saturating_sub(ps.0);
-                    self.fargate_minimum_usd +=
-                        f.rate_per_hour * ms.saturating_sub(used_ms) as f64 / billing::MS_PER_HOUR;
-                } else {
-                    billed_s = fmt_secs(0);
-                }
+            if let Some(ps) = pod.pull_start {
+                let ended = pod.finished.is_some();
+                let end = pod.finished.unwrap_or(self.horizon);
+                let (ms, c) = billing::fargate::pod_cost(f.rate_per_hour, ps.0, end.0, ended);
+                fargate_billed = Some(ms);
+                micros = usd_micros(c);
+                let hours = ms as f64 / billing::MS_PER_HOUR;
+                self.fargate_vcpu_hours += size.vcpu() * hours;
+                self.fargate_gb_hours += size.memory_gb() * hours;
+                // Waste: provisioned above requested, and billed beyond the time used.
+                let req = &pod.spec.requests;
+                let over_vcpu = (size.vcpu() - req.cpu_m as f64 / 1000.0).max(0.0) * hours;
+                let over_gb = (size.memory_gb() - req.memory_mib as f64 / 1024.0).max(0.0) * hours;
+                let prices = &self.sc.fargate;
+                self.fargate_rounding_vcpu_hours += over_vcpu;
+                self.fargate_rounding_gb_hours += over_gb;
+                self.fargate_rounding_usd +=
+                    over_vcpu * prices.vcpu_hour + over_gb * prices.gb_hour;
+                let used_ms = end.0.saturating_sub(ps.0);
+                self.fargate_minimum_usd +=
+                    f.rate_per_hour * ms.saturating_sub(used_ms) as f64 / billing::MS_PER_HOUR;
+            } else {
+                fargate_billed = Some(0);
             }
-            profile = self.sc.cluster.fargate_profiles[f.profile].name.clone();
         }
         let mut attributed = micros;
         if let Some(id) = pod.node {
+            let split = self.price_split();
             let n = &self.nodes[id.0 as usize];
-            node = n.name.clone();
-            group = self.sc.cluster.node_groups[n.group].name.clone();
-            zone = self.sc.cluster.zones[n.zone].clone();
             // The pod's share of the node from binding until it left (or the horizon).
             if let Some(bound) = pod.scheduled {
                 let end = pod
@@ -1763,7 +1756,7 @@ impl<'s> Engine<'s> {
                     n.price_per_hour,
                     (n.allocatable.cpu_m, n.allocatable.memory_mib),
                     (pod.spec.requests.cpu_m, pod.spec.requests.memory_mib),
-                    self.price_split(),
+                    split,
                 );
                 attributed = billing::attribution::micros_over(rate, end.0.saturating_sub(bound.0));
                 let i = id.0 as usize;
@@ -1796,40 +1789,67 @@ impl<'s> Engine<'s> {
             (None, _) => "none",
         };
         let s = &pod.spec;
-        let row = [
-            s.name.as_str(),
-            &s.namespace,
-            &s.group,
-            &fmt_secs(s.submit.0),
-            &opt_secs(pod.scheduled),
-            &opt_secs(pod.pull_start),
-            &opt_secs(pod.running),
-            &opt_secs(pod.finished),
-            pod.outcome(),
-            capacity,
-            &node,
-            &group,
-            &profile,
-            &zone,
-            &s.requests.cpu_m.to_string(),
-            &s.requests.memory_mib.to_string(),
-            &vcpu,
-            &gb,
-            &billed_s,
-            &fmt_micros(micros),
-            pod.reason.as_deref().unwrap_or(""),
-            &fmt_micros(attributed),
-        ];
+        let mut b = std::mem::take(&mut self.row_buf);
+        b.clear();
+        b.str(&s.name);
+        b.str(&s.namespace);
+        b.str(&s.group);
+        b.secs(s.submit.0);
+        b.opt_secs(pod.scheduled.map(|t| t.0));
+        b.opt_secs(pod.pull_start.map(|t| t.0));
+        b.opt_secs(pod.running.map(|t| t.0));
+        b.opt_secs(pod.finished.map(|t| t.0));
+        b.str(pod.outcome());
+        b.str(capacity);
+        // node, node_group, fargate_profile, zone
+        let ec2_node = pod.node.map(|id| &self.nodes[id.0 as usize]);
+        match (ec2_node, &pod.fargate) {
+            (Some(n), _) => b.str(&n.name),
+            (None, Some(_)) if started_fargate => b.fmt(format_args!("fargate-{}", s.name)),
+            _ => b.str(""),
+        }
+        b.str(ec2_node.map_or("", |n| &self.sc.cluster.node_groups[n.group].name));
+        b.str(
+            pod.fargate
+                .as_ref()
+                .map_or("", |f| &self.sc.cluster.fargate_profiles[f.profile].name),
+        );
+        match (ec2_node, &pod.fargate) {
+            (Some(n), _) => b.str(&self.sc.cluster.zones[n.zone]),
+            (None, Some(f)) if started_fargate => b.str(&self.sc.cluster.zones[f.zone]),
+            _ => b.str(""),
+        }
+        b.fmt(format_args!("{}", s.requests.cpu_m));
+        b.fmt(format_args!("{}", s.requests.memory_mib));
+        match &pod.fargate {
+            Some(f) if started_fargate => {
+                b.fmt(format_args!("{}", f.size.vcpu()));
+                b.fmt(format_args!("{}", f.size.memory_gb()));
+            }
+            _ => {
+                b.str("");
+                b.str("");
+            }
+        }
+        match fargate_billed {
+            Some(ms) => b.secs(ms),
+            None => b.str(""),
+        }
+        b.micros(micros);
+        b.str(pod.reason.as_deref().unwrap_or(""));
+        b.micros(attributed);
         if self.explain_pod.as_deref() == Some(s.name.as_str()) {
             self.explained_outcome = Some(
                 POD_COLUMNS
                     .iter()
-                    .zip(row.iter())
+                    .zip(b.fields())
                     .map(|(c, v)| (c.to_string(), v.to_string()))
                     .collect(),
             );
         }
-        self.out.pods.row(row)?;
+        let written = self.out.pods.row(b.fields());
+        self.row_buf = b;
+        written?;
         Ok(())
     }
 
