@@ -413,11 +413,12 @@ impl Scheduler {
         let all = view.order.len();
         let mut processed = 0;
         let start = if all == 0 { 0 } else { self.next_start % all };
-        for i in 0..all {
+        // The rotation from `start`, as two slices (no division per node).
+        let (tail, head) = view.order.split_at(start);
+        for &id in head.iter().chain(tail) {
             if feasible.len() >= want {
                 break;
             }
-            let id = view.order[(start + i) % all];
             processed += 1;
             match filter_node(&self.profile, state, pod, &view.nodes[id.0 as usize]) {
                 Ok(()) => feasible.push(id),
