@@ -12,6 +12,7 @@ fn quickstart(c: &mut Criterion) {
         seed: None,
         out_dir: dir.path().to_path_buf(),
         explain_pod: None,
+        ..Default::default()
     };
     let mut group = c.benchmark_group("run");
     group.sample_size(20);

@@ -40,6 +40,7 @@ pub fn execute(a: ExplainArgs) -> anyhow::Result<()> {
             seed: a.seed,
             out_dir: tmp.clone(),
             explain_pod: Some(a.pod.clone()),
+            ..Default::default()
         },
     );
     let _ = std::fs::remove_dir_all(&tmp);

@@ -23,6 +23,15 @@ pub struct RunArgs {
     /// `OUT/seed=<s>/` and report the spread of availability and cost.
     #[arg(long, default_value_t = 1)]
     pub replicas: u64,
+    /// Check the engine's invariants after every event (no over-committed node, every pod in
+    /// one state on at most one node or micro-VM, costs never decreasing, time moving forward);
+    /// a violation stops the run with the event, the time and the seed.
+    #[arg(long)]
+    pub check_invariants: bool,
+    /// Stop after this many events; the outputs cover the time reached and summary.json gets
+    /// a `partial` section.
+    #[arg(long)]
+    pub max_events: Option<u64>,
 }
 
 /// Runs the scenario and prints the summary.
@@ -76,6 +85,8 @@ pub fn execute(a: RunArgs) -> anyhow::Result<()> {
             seed: a.seed,
             out_dir,
             explain_pod: None,
+            check_invariants: a.check_invariants,
+            max_events: a.max_events,
         },
     )
     .map_err(|e| match e {

@@ -191,6 +191,21 @@ pub struct Summary {
     pub node_group_updates: Vec<UpdateSummary>,
     /// eksctl fields accepted but not modelled, and quota warnings.
     pub notices: Vec<String>,
+    /// Present only when the run stopped before its horizon (`--max-events`): the figures
+    /// above cover the simulated time up to `stopped_at_s`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub partial: Option<Partial>,
+}
+
+/// Why and where a run stopped early.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Partial {
+    /// What stopped it (`max-events`).
+    pub reason: String,
+    /// Events handled.
+    pub events: u64,
+    /// Simulated time reached, seconds.
+    pub stopped_at_s: f64,
 }
 
 /// Scheduler figures.

@@ -112,10 +112,25 @@ pub enum RunError {
     /// An output file could not be written.
     #[error(transparent)]
     Output(#[from] OutputError),
+    /// The invariant checker found an impossible state: a bug in eksim, reported with what
+    /// reproduces it.
+    #[error(
+        "invariant violated at t = {time} after event {event} (seed {seed}; rerun with `--seed {seed} --check-invariants` to reproduce): {message}"
+    )]
+    Invariant {
+        /// Simulated time of the event.
+        time: SimTime,
+        /// The event just handled.
+        event: String,
+        /// The run's seed.
+        seed: u64,
+        /// What is wrong.
+        message: String,
+    },
 }
 
 /// How to run a scenario.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct RunOptions {
     /// Overrides the scenario's seed.
     pub seed: Option<u64>,
@@ -123,6 +138,11 @@ pub struct RunOptions {
     pub out_dir: PathBuf,
     /// Record every scheduling cycle of the pod with this name (for `eksim explain`).
     pub explain_pod: Option<String>,
+    /// Check the engine's invariants after every event (debug builds check a sample anyway).
+    pub check_invariants: bool,
+    /// Stop after this many events; the outputs are written as of then and summary.json says
+    /// the run is partial.
+    pub max_events: Option<u64>,
 }
 
 /// One scheduling cycle of the explained pod.
@@ -226,6 +246,7 @@ struct CtrlState<'s> {
 mod autoscaling;
 mod control_plane;
 mod health;
+pub mod invariants;
 mod karpenter;
 mod mng;
 mod spot;
@@ -336,6 +357,12 @@ struct Engine<'s> {
     fargate_waiting: VecDeque<PodKey>,
     /// pods.csv row buffer, reused for every pod.
     row_buf: crate::output::RowBuf,
+    /// The invariant checker's state.
+    invariants: invariants::InvariantState,
+    /// `--max-events`.
+    max_events: Option<u64>,
+    /// Set when `max_events` stopped the run: the events handled.
+    stopped_early: Option<u64>,
     /// Most micro-VMs alive at once.
     fargate_peak: u32,
     /// Pods queued behind the concurrent-pod quota.
@@ -385,6 +412,14 @@ pub fn run(sc: &Scenario, opts: &RunOptions) -> Result<RunResult, RunError> {
     })?;
     let seed = opts.seed.unwrap_or(sc.seed);
     let mut engine = Engine::new(sc, seed, &opts.out_dir, &opts.explain_pod)?;
+    engine.invariants = invariants::InvariantState::new(if opts.check_invariants {
+        invariants::InvariantMode::EveryEvent
+    } else if cfg!(debug_assertions) {
+        invariants::InvariantMode::Sampled
+    } else {
+        invariants::InvariantMode::Off
+    });
+    engine.max_events = opts.max_events;
     engine.start()?;
     engine.run_loop()?;
     let (summary, pods_out, timeline_out, explained, explained_outcome) =
@@ -541,6 +576,9 @@ impl<'s> Engine<'s> {
             explained_outcome: None,
             fargate_waiting: VecDeque::new(),
             row_buf: crate::output::RowBuf::default(),
+            invariants: invariants::InvariantState::default(),
+            max_events: None,
+            stopped_early: None,
             fargate_peak: 0,
             fargate_quota_waits: 0,
             fargate_active: 0,
@@ -802,10 +840,23 @@ impl<'s> Engine<'s> {
             if t > self.horizon {
                 break;
             }
+            if self.max_events.is_some_and(|m| self.events >= m) {
+                // Stopped early: bill and report as of now.
+                self.stopped_early = Some(self.events);
+                self.horizon = self.now;
+                break;
+            }
             let Some((t, ev)) = self.queue.pop() else {
                 break;
             };
-            debug_assert!(t >= self.now, "time went backwards");
+            if t < self.now {
+                return Err(RunError::Invariant {
+                    time: t,
+                    event: format!("{ev:?}"),
+                    seed: self.seed,
+                    message: format!("time went backwards from {} to {t}", self.now),
+                });
+            }
             self.now = t;
             self.events += 1;
             match ev {
@@ -838,6 +889,7 @@ impl<'s> Engine<'s> {
                 Event::NodeUnhealthyReplace { node } => self.on_node_unhealthy_replace(node)?,
                 Event::NodeJoinTimeout { node } => self.on_node_join_timeout(node),
             }
+            self.check_invariants(&ev)?;
         }
         Ok(())
     }
@@ -2007,7 +2059,7 @@ impl<'s> Engine<'s> {
         let summary = Summary {
             scenario: self.sc.name.clone(),
             seed: self.seed,
-            horizon_s: h.as_secs_f64(),
+            horizon_s: self.sc.horizon.as_secs_f64(),
             pods: self.counts.clone(),
             cost_usd: Costs {
                 total: usd(ec2_micros + self.fargate_micros + cp_micros),
@@ -2118,6 +2170,13 @@ impl<'s> Engine<'s> {
                 })
                 .collect(),
             notices: self.sc.ignored_fields.clone(),
+            partial: self
+                .stopped_early
+                .map(|events| crate::metrics::summary::Partial {
+                    reason: "max-events".to_string(),
+                    events,
+                    stopped_at_s: self.now.as_secs_f64(),
+                }),
         };
         let _ = SimDuration::ZERO;
         Ok((

@@ -105,6 +105,7 @@ pub fn run_replicas(
                 seed: Some(seed),
                 out_dir: out.join(format!("seed={seed}")),
                 explain_pod: None,
+                ..Default::default()
             };
             run(sc, &opts)
         })

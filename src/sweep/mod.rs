@@ -70,6 +70,7 @@ pub fn run_sweep(
                 seed: Some(r.seed),
                 out_dir: dir,
                 explain_pod: None,
+                ..Default::default()
             };
             let result = run(&plan.variants[r.variant].scenario, &opts).map(|_| ());
             progress(

@@ -38,6 +38,7 @@ impl Case {
                 seed,
                 out_dir: self.out(out),
                 explain_pod: None,
+                ..Default::default()
             },
         )
         .unwrap_or_else(|e| panic!("{e}"))

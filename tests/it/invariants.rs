@@ -138,6 +138,7 @@ fn alibaba_slice_holds_every_invariant() {
             seed: None,
             out_dir: dir.path().into(),
             explain_pod: None,
+            ..Default::default()
         },
     )
     .unwrap();
@@ -183,6 +184,7 @@ fn every_shipped_scenario_holds_the_file_invariants() {
                 seed: None,
                 out_dir: dir.path().into(),
                 explain_pod: None,
+                ..Default::default()
             },
         )
         .unwrap();

@@ -19,6 +19,7 @@ mod manifests;
 mod mng;
 mod preemption;
 mod properties;
+mod reliability;
 mod report;
 mod scenarios;
 mod spot;

@@ -27,6 +27,7 @@ fn deployment_steps_job_completions_and_priority_classes() {
             seed: None,
             out_dir: dir.path().into(),
             explain_pod: None,
+            ..Default::default()
         },
     )
     .unwrap();

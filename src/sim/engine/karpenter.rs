@@ -235,7 +235,7 @@ impl Engine<'_> {
             });
             for id in order {
                 let mut reserved = Vec::new();
-                if self.ca_pods_movable(true, id, &mut reserved) {
+                if self.ca_pods_movable(true, id, &mut reserved, &mut Default::default()) {
                     for (t, r, e) in reserved {
                         self.nodes[t.0 as usize].remove_requests(r, e);
                     }
