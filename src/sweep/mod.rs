@@ -32,6 +32,43 @@ pub struct SweepOutcome {
     pub total: usize,
 }
 
+/// One run of a sweep, written into a hidden staging folder next to its final one and renamed
+/// into place only once complete: a killed sweep leaves complete run folders or none, never a
+/// half-written one (the rename of a folder is atomic). Stale staging folders and incomplete
+/// run folders of an earlier, killed sweep are removed first.
+fn run_staged(plan: &Plan, r: &RunSpec, dir: &Path) -> Result<(), RunError> {
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let staging = dir.with_file_name(format!(".{name}.partial"));
+    let io = |path: &Path, source: std::io::Error| crate::output::OutputError {
+        path: path.to_path_buf(),
+        source,
+    };
+    if staging.exists() {
+        std::fs::remove_dir_all(&staging).map_err(|e| io(&staging, e))?;
+    }
+    let opts = RunOptions {
+        seed: Some(r.seed),
+        out_dir: staging.clone(),
+        ..Default::default()
+    };
+    run(&plan.variants[r.variant].scenario, &opts)?;
+    if dir.exists() {
+        // An incomplete folder from before staging existed, or a complete one being redone.
+        std::fs::remove_dir_all(dir).map_err(|e| io(dir, e))?;
+    }
+    std::fs::rename(&staging, dir).map_err(|e| io(dir, e))?;
+    // Make the rename durable before the run counts as done.
+    if let Some(parent) = dir.parent()
+        && let Ok(d) = std::fs::File::open(parent)
+    {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
 /// Runs the plan's runs (this shard's, those not already complete when `resume`) in parallel,
 /// then writes the tables from every completed run in `out`.
 pub fn run_sweep(
@@ -58,21 +95,7 @@ pub fn run_sweep(
         .par_iter()
         .map(|r| {
             let dir = plan.run_dir(out, r);
-            // A killed run leaves hidden temporaries: start that run afresh.
-            if let Ok(entries) = std::fs::read_dir(&dir) {
-                for e in entries.flatten() {
-                    if e.file_name().to_string_lossy().ends_with(".tmp") {
-                        let _ = std::fs::remove_file(e.path());
-                    }
-                }
-            }
-            let opts = RunOptions {
-                seed: Some(r.seed),
-                out_dir: dir,
-                explain_pod: None,
-                ..Default::default()
-            };
-            let result = run(&plan.variants[r.variant].scenario, &opts).map(|_| ());
+            let result = run_staged(plan, r, &dir);
             progress(
                 done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1,
                 todo.len(),

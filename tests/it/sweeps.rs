@@ -173,3 +173,71 @@ fn bad_sweeps_are_refused_with_the_variant_and_field() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// Every run folder under `out/runs/` that is not hidden is complete: a kill never leaves a
+/// half-written one behind.
+fn assert_only_complete_runs(out: &std::path::Path) -> usize {
+    let mut complete = 0;
+    let Ok(variants) = std::fs::read_dir(out.join("runs")) else {
+        return 0;
+    };
+    for v in variants.flatten() {
+        for run in std::fs::read_dir(v.path()).unwrap().flatten() {
+            let name = run.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') {
+                continue; // a staging folder: removed by --resume
+            }
+            for f in [
+                "pods.csv",
+                "nodes.csv",
+                "timeline.csv",
+                "timing.json",
+                "summary.json",
+            ] {
+                assert!(
+                    run.path().join(f).is_file(),
+                    "{} has no {f} after a kill",
+                    run.path().display()
+                );
+            }
+            complete += 1;
+        }
+    }
+    complete
+}
+
+#[test]
+fn a_sweep_killed_at_any_moment_leaves_only_complete_runs_and_resumes() {
+    let c = case();
+    let full = c.out("full");
+    sweep(&c, &["--out", full.to_str().unwrap(), "--no-report"]);
+    let part = c.out("part");
+    // Kill points spread over a debug-build sweep of 12 small runs (a few hundred ms); each
+    // attempt resumes the previous one. Whatever the timing, the check must hold.
+    let mut kills = 0;
+    for delay_ms in [0, 5, 15, 30, 50, 80, 120, 170, 230, 300, 400, 550] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_eksim"))
+            .arg("sweep")
+            .arg(c.dir.path().join("s.sweep.yaml"))
+            .args(["--out", part.to_str().unwrap(), "--resume", "--no-report"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap();
+            kills += 1;
+        }
+        child.wait().unwrap();
+        assert_only_complete_runs(&part);
+    }
+    assert!(kills > 0, "no attempt was interrupted");
+    let stdout = sweep(
+        &c,
+        &["--resume", "--out", part.to_str().unwrap(), "--no-report"],
+    );
+    assert!(stdout.contains("12 complete"), "{stdout}");
+    assert_eq!(assert_only_complete_runs(&part), 12);
+    assert_eq!(tables(&c, "full"), tables(&c, "part"));
+}
