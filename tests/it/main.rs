@@ -9,6 +9,7 @@ mod common;
 mod conformance;
 mod control_plane;
 mod determinism;
+mod engine_properties;
 mod fuzz_inputs;
 mod health;
 mod importers;
