@@ -55,6 +55,9 @@ pub const DEFAULT_SAMPLE_INTERVAL: SimDuration = SimDuration::from_secs(60);
 pub const MAX_TIMELINE_ROWS: u64 = 5_000_000;
 /// Deployment replicas / generator counts above this are refused as a likely typo.
 pub const MAX_PODS_PER_SOURCE: i64 = 100_000_000;
+/// Most replicas of one Deployment: they are all alive at once, and a live pod costs about
+/// 700 bytes of engine state, so this bounds a Deployment to a few GiB of memory.
+pub const MAX_REPLICAS: i64 = 5_000_000;
 
 /// Default DaemonSets on every EKS node: the VPC CNI (`aws-node`, requests cpu 25m in
 /// amazon-vpc-cni-k8s config/master/aws-k8s-cni.yaml) and `kube-proxy` (EKS add-on, requests
@@ -1538,8 +1541,7 @@ fn validate_workload(
             RawWorkload::Deployment(d) => {
                 let p = format!("workload[{i}].deployment");
                 let name = check_name(cx, &p, &d.name);
-                let replicas =
-                    cx.count(&format!("{p}.replicas"), d.replicas, 1, MAX_PODS_PER_SOURCE);
+                let replicas = cx.count(&format!("{p}.replicas"), d.replicas, 1, MAX_REPLICAS);
                 let at = cx.duration(&format!("{p}.at"), &d.at, SimDuration::ZERO);
                 let requests =
                     request(cx, &p, &d.cpu, &d.memory, d.gpu, &d.ephemeral_storage, None);

@@ -296,6 +296,15 @@ const CASES: &[(&str, Cmd, &[&str])] = &[
         ],
     ),
     (
+        "huge-deployment-replicas.yaml",
+        Scenario,
+        &[
+            "huge-deployment-replicas.yaml",
+            "workload[0].deployment.replicas: 100000000 is more than the 5000000",
+            "line 8",
+        ],
+    ),
+    (
         "huge-cpu-quantity.yaml",
         Scenario,
         &[
