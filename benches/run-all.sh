@@ -60,7 +60,7 @@ speedup=$(awk "BEGIN{printf \"%.2f\", $s1 / $s2}")
 CRIT=""
 if [ -z "${QUICK:-}" ]; then
   CRIT=$(cargo bench --locked --bench event_loop --bench scheduling --bench replay 2>/dev/null \
-      | grep -E "^[a-z_]+/|time:|thrpt:" | sed 's/^/    /' || true)
+      | grep -E "^[a-z_]+/|time:|thrpt:" | grep -v "%" | sed 's/^/    /' || true)
 fi
 
 {
