@@ -26,10 +26,18 @@ impl<E> PartialOrd for Entry<E> {
         Some(self.cmp(other))
     }
 }
+impl<E> Entry<E> {
+    /// (time, seq) as one integer, so the heap compares without branching on ties.
+    #[inline]
+    fn key(&self) -> u128 {
+        (u128::from(self.time.0) << 64) | u128::from(self.seq)
+    }
+}
 impl<E> Ord for Entry<E> {
     // Reversed: BinaryHeap is a max-heap and we want the earliest (time, seq) on top.
+    #[inline]
     fn cmp(&self, other: &Self) -> Ordering {
-        (other.time, other.seq).cmp(&(self.time, self.seq))
+        other.key().cmp(&self.key())
     }
 }
 
