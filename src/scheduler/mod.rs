@@ -563,9 +563,7 @@ impl Scheduler {
                 }
             }));
             taint_toleration::normalize(raw);
-            for (t, s) in totals.iter_mut().zip(raw.iter()) {
-                *t += s * w.taint_toleration;
-            }
+            add_weighted(totals, raw, w.taint_toleration);
         }
         if w.node_affinity > 0 && !pod.constraints.node_affinity.preferred.is_empty() {
             raw.clear();
@@ -575,9 +573,7 @@ impl Scheduler {
                     .map(|id| node_affinity::score(pod, &view.nodes[id.0 as usize])),
             );
             node_affinity::normalize(raw);
-            for (t, s) in totals.iter_mut().zip(raw.iter()) {
-                *t += s * w.node_affinity;
-            }
+            add_weighted(totals, raw, w.node_affinity);
         }
         if w.pod_topology_spread > 0
             && let Some(st) = pod_topology_spread::pre_score(
@@ -598,9 +594,7 @@ impl Scheduler {
                 }),
             );
             let norm = pod_topology_spread::normalize(raw_opt);
-            for (t, s) in totals.iter_mut().zip(norm) {
-                *t += s * w.pod_topology_spread;
-            }
+            add_weighted(totals, &norm, w.pod_topology_spread);
         }
         if w.inter_pod_affinity > 0
             && let Some(st) = inter_pod_affinity::pre_score(
@@ -619,9 +613,7 @@ impl Scheduler {
                     .map(|id| inter_pod_affinity::score(&st, &view.nodes[id.0 as usize])),
             );
             inter_pod_affinity::normalize(raw);
-            for (t, s) in totals.iter_mut().zip(raw.iter()) {
-                *t += s * w.inter_pod_affinity;
-            }
+            add_weighted(totals, raw, w.inter_pod_affinity);
         }
     }
 
@@ -803,6 +795,13 @@ impl Scheduler {
     ) -> bool {
         let state = self.pre_filter(pod, view, topo);
         filter_node(&self.profile, &state, pod, node).is_ok()
+    }
+}
+
+/// Adds one plugin's normalised scores, times its weight, to the running totals.
+fn add_weighted(totals: &mut [i64], scores: &[i64], weight: i64) {
+    for (t, s) in totals.iter_mut().zip(scores) {
+        *t += s * weight;
     }
 }
 

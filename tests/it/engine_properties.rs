@@ -117,7 +117,11 @@ fn run_checked(case: &Case, out: &str) -> eksim::sim::engine::RunResult {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+    // 24 cases by default; PROPTEST_CASES raises it for a longer pass.
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(24),
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn random_runs_hold_every_invariant(s in shape()) {
