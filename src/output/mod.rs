@@ -171,9 +171,49 @@ impl RowBuf {
         let _ = std::fmt::Write::write_fmt(&mut self.text, args);
         self.end();
     }
+    /// Appends the decimal digits of `v` (no formatting machinery: this runs several times
+    /// per pod row).
+    fn digits(&mut self, mut v: u64) {
+        let mut buf = [0u8; 20];
+        let mut i = buf.len();
+        loop {
+            i -= 1;
+            buf[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+            if v == 0 {
+                break;
+            }
+        }
+        // ASCII digits are valid UTF-8.
+        self.text
+            .push_str(std::str::from_utf8(&buf[i..]).unwrap_or_default());
+    }
+    /// `int.frac` with `frac` zero-padded to `width` digits.
+    fn fixed(&mut self, int: u64, frac: u64, width: usize) {
+        self.digits(int);
+        self.text.push('.');
+        let mut pad = width;
+        let mut f = frac;
+        while f > 0 {
+            pad -= 1;
+            f /= 10;
+        }
+        for _ in 0..pad.min(width) {
+            self.text.push('0');
+        }
+        if frac > 0 {
+            self.digits(frac);
+        }
+        self.end();
+    }
+    /// An unsigned integer field.
+    pub fn uint(&mut self, v: u64) {
+        self.digits(v);
+        self.end();
+    }
     /// Milliseconds as seconds with 3 decimals (`9.000`), the time columns' format.
     pub fn secs(&mut self, ms: u64) {
-        self.fmt(format_args!("{}.{:03}", ms / 1000, ms % 1000));
+        self.fixed(ms / 1000, ms % 1000, 3);
     }
     /// [`RowBuf::secs`], or an empty field for `None`.
     pub fn opt_secs(&mut self, ms: Option<u64>) {
@@ -184,7 +224,7 @@ impl RowBuf {
     }
     /// Micro-dollars as dollars with 6 decimals, exactly.
     pub fn micros(&mut self, m: u64) {
-        self.fmt(format_args!("{}.{:06}", m / 1_000_000, m % 1_000_000));
+        self.fixed(m / 1_000_000, m % 1_000_000, 6);
     }
     /// The fields in order.
     pub fn fields(&self) -> impl Iterator<Item = &str> {
@@ -194,6 +234,41 @@ impl RowBuf {
             start = e;
             f
         })
+    }
+}
+
+#[cfg(test)]
+mod row_tests {
+    use super::RowBuf;
+
+    #[test]
+    fn fixed_point_fields_match_format() {
+        let mut b = RowBuf::default();
+        let cases = [
+            0u64,
+            1,
+            9,
+            10,
+            999,
+            1000,
+            1001,
+            60_000,
+            123_456_789,
+            u64::MAX / 7,
+        ];
+        for &v in &cases {
+            b.secs(v);
+            b.micros(v);
+            b.uint(v);
+        }
+        let got: Vec<&str> = b.fields().collect();
+        let mut want = Vec::new();
+        for &v in &cases {
+            want.push(format!("{}.{:03}", v / 1000, v % 1000));
+            want.push(format!("{}.{:06}", v / 1_000_000, v % 1_000_000));
+            want.push(v.to_string());
+        }
+        assert_eq!(got, want);
     }
 }
 

@@ -1871,8 +1871,8 @@ impl<'s> Engine<'s> {
             (None, Some(f)) if started_fargate => b.str(&self.sc.cluster.zones[f.zone]),
             _ => b.str(""),
         }
-        b.fmt(format_args!("{}", s.requests.cpu_m));
-        b.fmt(format_args!("{}", s.requests.memory_mib));
+        b.uint(s.requests.cpu_m);
+        b.uint(s.requests.memory_mib);
         match &pod.fargate {
             Some(f) if started_fargate => {
                 b.fmt(format_args!("{}", f.size.vcpu()));
