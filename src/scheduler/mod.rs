@@ -173,7 +173,7 @@ pub struct ClusterView<'a> {
 }
 
 /// Runs the filters of the profile on one node, in upstream order.
-#[inline]
+#[inline(always)]
 pub fn filter_node(
     profile: &Profile,
     state: &CycleState,
