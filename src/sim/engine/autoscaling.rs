@@ -253,7 +253,6 @@ impl Engine<'_> {
         let mut tentative: Vec<(NodeId, Resources, u64)> = Vec::new();
         let profile = &self.sc.scheduler;
         let empty = CycleState::default();
-        let source = self.order.iter().position(|&t| t == id);
         let mut ok = true;
         for k in keys {
             let Some(p) = self.pods.get(k) else { continue };
@@ -282,25 +281,26 @@ impl Engine<'_> {
                 .copied()
                 .unwrap_or(0)
                 .min(self.order.len());
+            // Where the source node was passed over (skipped, not tried) in this search.
+            let mut skipped_source = None;
             let found = self.order[start..]
                 .iter()
-                .position(|&t| {
-                    t != id
-                        && !self.nodes[t.0 as usize].unschedulable
+                .enumerate()
+                .find(|&(j, &t)| {
+                    if t == id {
+                        skipped_source = Some(start + j);
+                        return false;
+                    }
+                    !self.nodes[t.0 as usize].unschedulable
                         && filter_node(profile, &empty, &p.spec, &self.nodes[t.0 as usize]).is_ok()
                 })
-                .map(|j| j + start);
+                .map(|(j, &t)| (start + j, t));
             match found {
-                Some(j) => {
-                    let t = self.order[j];
+                Some((j, t)) => {
                     self.nodes[t.0 as usize].add_requests(p.spec.requests, p.spec.ephemeral_mib);
                     tentative.push((t, p.spec.requests, p.spec.ephemeral_mib));
-                    // The source node was skipped, not tried: the next search must try it.
-                    let next = match source {
-                        Some(sp) if start <= sp && sp < j => sp,
-                        _ => j,
-                    };
-                    resume.insert(class, next);
+                    // The next search must try the source node, which this one never did.
+                    resume.insert(class, skipped_source.unwrap_or(j));
                 }
                 None => {
                     ok = false;
