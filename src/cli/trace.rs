@@ -227,15 +227,7 @@ pub fn stats(
     path: &Path,
     bucket: SimDuration,
 ) -> Result<TraceStats, crate::workload::WorkloadError> {
-    let mut src = TraceSource::open(TraceSpec {
-        path: path.to_path_buf(),
-        namespace: None,
-        labels: vec![],
-        offset: SimDuration::ZERO,
-        node_selector: vec![],
-        tolerations: vec![],
-        constraints: Default::default(),
-    })?;
+    let mut src = TraceSource::open(TraceSpec::plain(path.to_path_buf()))?;
     let b = bucket.0.max(1);
     let mut s = TraceStats {
         bucket_ms: b,

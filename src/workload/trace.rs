@@ -50,6 +50,22 @@ pub struct TraceSpec {
     pub constraints: std::sync::Arc<super::PodConstraints>,
 }
 
+impl TraceSpec {
+    /// The file read as it is: no namespace, labels, offset, selector, tolerations or
+    /// constraints added (trace import and stats, tests).
+    pub fn plain(path: impl Into<PathBuf>) -> TraceSpec {
+        TraceSpec {
+            path: path.into(),
+            namespace: None,
+            labels: vec![],
+            offset: SimDuration::ZERO,
+            node_selector: vec![],
+            tolerations: vec![],
+            constraints: Default::default(),
+        }
+    }
+}
+
 #[derive(Debug, Default, Clone, Copy)]
 struct Columns {
     submit: usize,
@@ -330,15 +346,7 @@ mod tests {
     }
 
     fn spec(path: &std::path::Path) -> TraceSpec {
-        TraceSpec {
-            path: path.into(),
-            namespace: None,
-            labels: vec![],
-            offset: SimDuration::ZERO,
-            node_selector: vec![],
-            tolerations: vec![],
-            constraints: Default::default(),
-        }
+        TraceSpec::plain(path)
     }
 
     fn read_all(text: &str) -> Result<Vec<PodSpec>, WorkloadError> {

@@ -213,15 +213,7 @@ fn check_scenario(path: &Path, bytes: &[u8]) {
 /// Reads a whole trace (and `trace stats` of it); errors must say something.
 fn check_trace(path: &Path, bytes: &[u8], bucket_s: u64) {
     std::fs::write(path, bytes).unwrap();
-    let spec = TraceSpec {
-        path: path.to_path_buf(),
-        namespace: None,
-        labels: vec![],
-        offset: SimDuration::ZERO,
-        node_selector: vec![],
-        tolerations: vec![],
-        constraints: Default::default(),
-    };
+    let spec = TraceSpec::plain(path.to_path_buf());
     match TraceSource::open(spec) {
         Err(e) => assert!(!e.to_string().trim().is_empty()),
         Ok(mut src) => {
@@ -254,16 +246,8 @@ fn check_import(dir: &Path, format: Format, bytes: &[u8], opts: &ImportOptions) 
             assert!(!out.exists(), "output left behind after `{e}`");
         }
         Ok(_) => {
-            let mut src = TraceSource::open(TraceSpec {
-                path: out.clone(),
-                namespace: None,
-                labels: vec![],
-                offset: SimDuration::ZERO,
-                node_selector: vec![],
-                tolerations: vec![],
-                constraints: Default::default(),
-            })
-            .unwrap_or_else(|e| panic!("imported trace does not open: {e}"));
+            let mut src = TraceSource::open(TraceSpec::plain(out.clone()))
+                .unwrap_or_else(|e| panic!("imported trace does not open: {e}"));
             while src
                 .next_pod()
                 .unwrap_or_else(|e| panic!("imported trace does not read back: {e}"))

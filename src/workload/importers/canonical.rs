@@ -10,20 +10,10 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use super::{Entry, ImportError, ImportOptions, ImportSummary, PodWriter};
-use crate::sim::time::SimDuration;
 use crate::workload::{PodSource, TraceSource, TraceSpec, WorkloadError};
 
 fn open(input: &Path) -> Result<TraceSource, ImportError> {
-    TraceSource::open(TraceSpec {
-        path: input.to_path_buf(),
-        namespace: None,
-        labels: vec![],
-        offset: SimDuration::ZERO,
-        node_selector: vec![],
-        tolerations: vec![],
-        constraints: Default::default(),
-    })
-    .map_err(convert)
+    TraceSource::open(TraceSpec::plain(input.to_path_buf())).map_err(convert)
 }
 
 fn convert(e: WorkloadError) -> ImportError {
