@@ -231,28 +231,12 @@ impl Engine<'_> {
         self.zone_down[zone] = true;
         let end = self.now + duration;
         let zname = self.sc.cluster.zones[zone].clone();
-        let mut lost_nodes = 0;
         for i in 0..self.cp.len() {
             if self.cp[i].zone == zone && self.cp[i].up {
                 self.on_cp_failure(i);
             }
         }
-        for id in (0..self.nodes.len() as u32).map(NodeId) {
-            let n = &self.nodes[id.0 as usize];
-            if n.zone != zone || matches!(n.state, NodeState::Terminated | NodeState::NotReady) {
-                continue;
-            }
-            lost_nodes += 1;
-            self.node_not_ready(id);
-            let f = &self.sc.control_plane.failures;
-            let evict_at = self.now + f.node_monitor_grace + f.pod_eviction_timeout;
-            self.queue
-                .push(evict_at, Event::NodeLostEviction { node: id });
-            self.queue.push(
-                self.now + self.sc.unhealthy_replacement_delay,
-                Event::NodeUnhealthyReplace { node: id },
-            );
-        }
+        let lost_nodes = self.cut_off_zone_nodes(zone, true);
         // Fargate pods in the zone die with their micro-VMs; their controllers recreate them.
         let fargate_lost: Vec<PodKey> = self
             .pods
@@ -279,6 +263,32 @@ impl Engine<'_> {
         Ok(())
     }
 
+    /// The EC2 nodes of `zone` that were reachable go NotReady; their pods are evicted after
+    /// node-monitor-grace-period + the eviction timeout, and with `replace` (an outage, not a
+    /// partition) the ASG replaces them after its unhealthy-replacement delay. Returns how many.
+    fn cut_off_zone_nodes(&mut self, zone: usize, replace: bool) -> usize {
+        let mut count = 0;
+        for id in (0..self.nodes.len() as u32).map(NodeId) {
+            let n = &self.nodes[id.0 as usize];
+            if n.zone != zone || matches!(n.state, NodeState::Terminated | NodeState::NotReady) {
+                continue;
+            }
+            count += 1;
+            self.node_not_ready(id);
+            let f = &self.sc.control_plane.failures;
+            let evict_at = self.now + f.node_monitor_grace + f.pod_eviction_timeout;
+            self.queue
+                .push(evict_at, Event::NodeLostEviction { node: id });
+            if replace {
+                self.queue.push(
+                    self.now + self.sc.unhealthy_replacement_delay,
+                    Event::NodeUnhealthyReplace { node: id },
+                );
+            }
+        }
+        count
+    }
+
     /// A zone is cut off: its control-plane instances cannot reach the others (they are not
     /// replaced: they are healthy), its nodes cannot reach the API (NotReady; their pods are
     /// evicted after the timeout and recreated elsewhere), Fargate pods keep running.
@@ -292,20 +302,7 @@ impl Engine<'_> {
                 self.cp[i].partitioned = true;
             }
         }
-        let mut nodes = 0;
-        for id in (0..self.nodes.len() as u32).map(NodeId) {
-            let n = &self.nodes[id.0 as usize];
-            if n.zone != zone || matches!(n.state, NodeState::Terminated | NodeState::NotReady) {
-                continue;
-            }
-            nodes += 1;
-            self.node_not_ready(id);
-            let f = &self.sc.control_plane.failures;
-            self.queue.push(
-                self.now + f.node_monitor_grace + f.pod_eviction_timeout,
-                Event::NodeLostEviction { node: id },
-            );
-        }
+        let nodes = self.cut_off_zone_nodes(zone, false);
         self.incident(
             self.now,
             Some(end),
