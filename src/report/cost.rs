@@ -6,7 +6,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::palette::{BLUE, ORANGE, PURPLE};
-use super::{FONT, Plot, ReportError, Table, TimeAxis, de, draw_legend, times};
+use super::{HouseStyle, Plot, ReportError, Table, TimeAxis, chart_frame, de, draw_legend, times};
 
 /// Cumulative dollars per part, one entry per timeline row.
 #[derive(Debug)]
@@ -90,12 +90,7 @@ impl Plot for CostOverTime {
         }
         let y_max = acc.iter().cloned().fold(0.0, f64::max);
         let x_max = self.t.last().cloned().unwrap_or(0.0) / axis.div;
-        let mut chart = ChartBuilder::on(root)
-            .caption("Cumulative cost by part (stacked)", (FONT, 22))
-            .margin(12)
-            .margin_right(30)
-            .x_label_area_size(45)
-            .y_label_area_size(80)
+        let mut chart = chart_frame(root, "Cumulative cost by part (stacked)", 80)
             .build_cartesian_2d(
                 0.0..x_max.max(1e-9),
                 0.0..(if y_max > 0.0 { y_max * 1.3 } else { 1.0 }),
@@ -109,9 +104,7 @@ impl Plot for CostOverTime {
             .x_label_formatter(&super::timeline::tick)
             .x_labels(10)
             .y_labels(6)
-            .label_style((FONT, 15))
-            .axis_desc_style((FONT, 16))
-            .light_line_style(WHITE.mix(0.0))
+            .house_style()
             .draw()
             .map_err(de)?;
         let colors = [BLUE, ORANGE, PURPLE];

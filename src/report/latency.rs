@@ -5,7 +5,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::palette::{BLUE, ORANGE};
-use super::{FONT, Plot, ReportError, Table, de, draw_legend, line_swatch};
+use super::{HouseStyle, Plot, ReportError, Table, chart_frame, de, draw_legend, line_swatch};
 
 /// Sorted latencies (seconds) of one capacity type.
 #[derive(Debug, Default)]
@@ -99,12 +99,7 @@ fn cdf_panel<DB: DrawingBackend>(
         .filter_map(|(_, v, _)| v.last().cloned())
         .fold(0.0, f64::max);
     let x_top = if x_max > 0.0 { x_max * 1.05 } else { 1.0 };
-    let mut chart = ChartBuilder::on(area)
-        .caption(caption, (FONT, 22))
-        .margin(12)
-        .margin_right(30)
-        .x_label_area_size(45)
-        .y_label_area_size(70)
+    let mut chart = chart_frame(area, caption, 70)
         .build_cartesian_2d(-0.015 * x_top..x_top, 0.0..1.04)
         .map_err(de)?;
     chart
@@ -115,9 +110,7 @@ fn cdf_panel<DB: DrawingBackend>(
         .y_label_formatter(&|v| format!("{v:.1}"))
         .x_labels(10)
         .y_labels(6)
-        .label_style((FONT, 15))
-        .axis_desc_style((FONT, 16))
-        .light_line_style(WHITE.mix(0.0))
+        .house_style()
         .draw()
         .map_err(de)?;
     for (label, v, color) in series {

@@ -253,6 +253,38 @@ pub trait Plot {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String>;
 }
 
+/// The frame every plot uses: caption, margins and axis label areas (`y_label_area` pixels
+/// for the y tick labels, which vary with their width).
+pub(crate) fn chart_frame<'a, 'b, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    caption: &str,
+    y_label_area: u32,
+) -> ChartBuilder<'a, 'b, DB> {
+    let mut b = ChartBuilder::on(area);
+    b.caption(caption, (FONT, 22))
+        .margin(12)
+        .margin_right(30)
+        .x_label_area_size(45)
+        .y_label_area_size(y_label_area);
+    b
+}
+
+/// The mesh style every plot uses: label and axis-description fonts, no minor grid lines.
+pub(crate) trait HouseStyle {
+    /// Applies the style.
+    fn house_style(&mut self) -> &mut Self;
+}
+
+impl<X: plotters::coord::ranged1d::Ranged, Y: plotters::coord::ranged1d::Ranged, DB: DrawingBackend>
+    HouseStyle for plotters::chart::MeshStyle<'_, '_, X, Y, DB>
+{
+    fn house_style(&mut self) -> &mut Self {
+        self.label_style((FONT, 15))
+            .axis_desc_style((FONT, 16))
+            .light_line_style(WHITE.mix(0.0))
+    }
+}
+
 /// The legend box every plot uses (readable over the data: near-opaque white, thin border), at
 /// `position`, so all plots look alike.
 pub(crate) fn draw_legend<'a, DB: DrawingBackend + 'a, CT: plotters::coord::CoordTranslate>(

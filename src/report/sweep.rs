@@ -13,7 +13,8 @@ use plotters::prelude::*;
 
 use super::palette::{BLUE, GREEN, ORANGE, PURPLE, SKY_BLUE, VERMILLION};
 use super::{
-    FONT, Generated, Plot, ReportError, Table, TimeAxis, de, draw_legend, line_swatch, render,
+    FONT, Generated, HouseStyle, Plot, ReportError, Table, TimeAxis, chart_frame, de, draw_legend,
+    line_swatch, render,
 };
 use crate::output::{OutputError, write_atomic};
 
@@ -228,12 +229,7 @@ fn bar_panel<DB: DrawingBackend>(
         .map(|s| s.high.max(s.mean))
         .fold(0.0, f64::max);
     let x_top = if top > 0.0 { top * 1.3 } else { 1.0 };
-    let mut chart = ChartBuilder::on(area)
-        .caption(caption, (FONT, 22))
-        .margin(12)
-        .margin_right(30)
-        .x_label_area_size(45)
-        .y_label_area_size(name_width(names))
+    let mut chart = chart_frame(area, caption, name_width(names))
         // A discrete i32 range includes its end: 0..n − 1 is n segments.
         .build_cartesian_2d(0.0..x_top, (0..(n - 1).max(0)).into_segmented())
         .map_err(de)?;
@@ -251,10 +247,8 @@ fn bar_panel<DB: DrawingBackend>(
         .y_label_formatter(&label)
         .x_labels(8)
         .y_labels(names.len())
-        .label_style((FONT, 15))
-        .axis_desc_style((FONT, 16))
+        .house_style()
         .disable_y_mesh()
-        .light_line_style(WHITE.mix(0.0))
         .draw()
         .map_err(de)?;
     for (k, v) in values.iter().enumerate() {
@@ -450,17 +444,13 @@ impl Plot for ParetoPlot<'_> {
         } else {
             (x0, x1, y0, y1)
         };
-        let mut chart = ChartBuilder::on(root)
-            .caption(
-                "Mean cost per run against start-up p95 (lower left is better)",
-                (FONT, 22),
-            )
-            .margin(12)
-            .margin_right(30)
-            .x_label_area_size(45)
-            .y_label_area_size(80)
-            .build_cartesian_2d(x0..x1, y0..y1)
-            .map_err(de)?;
+        let mut chart = chart_frame(
+            root,
+            "Mean cost per run against start-up p95 (lower left is better)",
+            80,
+        )
+        .build_cartesian_2d(x0..x1, y0..y1)
+        .map_err(de)?;
         chart
             .configure_mesh()
             .x_desc("mean total cost per run (USD)")
@@ -469,9 +459,7 @@ impl Plot for ParetoPlot<'_> {
             .y_label_formatter(&|v| format!("{v:.0}"))
             .x_labels(8)
             .y_labels(8)
-            .label_style((FONT, 15))
-            .axis_desc_style((FONT, 16))
-            .light_line_style(WHITE.mix(0.0))
+            .house_style()
             .draw()
             .map_err(de)?;
         let front = self.data.pareto();
@@ -657,12 +645,7 @@ impl Plot for AcrossVariants {
             .fold(0.0, f64::max);
         let axis = TimeAxis::for_span(t_max);
         let dollars = self.dollars;
-        let mut chart = ChartBuilder::on(root)
-            .caption(self.caption, (FONT, 22))
-            .margin(12)
-            .margin_right(30)
-            .x_label_area_size(45)
-            .y_label_area_size(80)
+        let mut chart = chart_frame(root, self.caption, 80)
             .build_cartesian_2d(
                 0.0..(t_max / axis.div).max(1e-9),
                 0.0..(if y_max > 0.0 { y_max * 1.35 } else { 1.0 }),
@@ -682,9 +665,7 @@ impl Plot for AcrossVariants {
             })
             .x_labels(10)
             .y_labels(6)
-            .label_style((FONT, 15))
-            .axis_desc_style((FONT, 16))
-            .light_line_style(WHITE.mix(0.0))
+            .house_style()
             .draw()
             .map_err(de)?;
         for (i, name, pts) in &self.series {

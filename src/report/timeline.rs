@@ -5,7 +5,10 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::palette::{BLUE, GREEN, ORANGE, SKY_BLUE, VERMILLION};
-use super::{FONT, Plot, ReportError, Table, TimeAxis, de, draw_legend, line_swatch, times};
+use super::{
+    HouseStyle, Plot, ReportError, Table, TimeAxis, chart_frame, de, draw_legend, line_swatch,
+    times,
+};
 
 /// One line of a panel: legend text, values per timeline row, colour, dashed or not.
 pub(crate) struct Line<'a> {
@@ -42,12 +45,7 @@ pub(crate) fn line_panel<DB: DrawingBackend>(
     // Head-room above the highest line for the legend box; a little room below 0 so a line
     // at 0 is not hidden by the axis.
     let y_top = if y_max > 0.0 { y_max * 1.3 } else { 1.0 };
-    let mut chart = ChartBuilder::on(area)
-        .caption(caption, (FONT, 22))
-        .margin(12)
-        .margin_right(30)
-        .x_label_area_size(45)
-        .y_label_area_size(70)
+    let mut chart = chart_frame(area, caption, 70)
         .build_cartesian_2d(0.0..x_max.max(1e-9), -0.015 * y_top..y_top)
         .map_err(de)?;
     chart
@@ -58,9 +56,7 @@ pub(crate) fn line_panel<DB: DrawingBackend>(
         .x_label_formatter(&tick)
         .x_labels(10)
         .y_labels(6)
-        .label_style((FONT, 15))
-        .axis_desc_style((FONT, 16))
-        .light_line_style(WHITE.mix(0.0))
+        .house_style()
         .draw()
         .map_err(de)?;
     for l in lines {
