@@ -163,6 +163,18 @@ fn spec(i: usize, p: &PodIn, max_skew: u32) -> PodSpec {
 
 /// Schedules every pod in turn, checking the invariants after each bind; returns placements.
 fn play(nodes_in: &[NodeIn], pods_in: &[PodIn], max_skew: u32, seed: u64) -> Vec<Option<usize>> {
+    play_with(nodes_in, pods_in, max_skew, seed, false)
+}
+
+/// [`play`], with every cycle traced (the explain path, which scores each plugin separately)
+/// when `traced`; the untraced path scores in one fused pass and must choose the same nodes.
+fn play_with(
+    nodes_in: &[NodeIn],
+    pods_in: &[PodIn],
+    max_skew: u32,
+    seed: u64,
+    traced: bool,
+) -> Vec<Option<usize>> {
     let mut w = world(nodes_in);
     let mut s = Scheduler::new(Profile::default(), stream(seed, "scheduler"));
     let mut placements = Vec::new();
@@ -173,7 +185,8 @@ fn play(nodes_in: &[NodeIn], pods_in: &[PodIn], max_skew: u32, seed: u64) -> Vec
             order: &w.order,
             pods: &w.pods,
         };
-        let result = s.schedule(&pod, &view, &mut w.topo, None);
+        let mut trace = eksim::scheduler::CycleTrace::default();
+        let result = s.schedule(&pod, &view, &mut w.topo, traced.then_some(&mut trace));
         let Ok(id) = result else {
             placements.push(None);
             continue;
@@ -243,5 +256,17 @@ proptest! {
         let a = play(&nodes, &pods, max_skew, seed);
         let b = play(&nodes, &pods, max_skew, seed);
         prop_assert_eq!(a, b);
+    }
+
+    #[test]
+    fn traced_and_untraced_cycles_choose_the_same_nodes(
+        nodes in prop::collection::vec(node_in(), 1..7),
+        pods in prop::collection::vec(pod_in(), 1..30),
+        max_skew in 1u32..=2,
+        seed in 0u64..1000,
+    ) {
+        let untraced = play_with(&nodes, &pods, max_skew, seed, false);
+        let traced = play_with(&nodes, &pods, max_skew, seed, true);
+        prop_assert_eq!(untraced, traced);
     }
 }
