@@ -93,8 +93,9 @@ pub struct Node {
     pub state: NodeState,
     /// $ per hour.
     pub price_per_hour: f64,
-    /// Images on the node and when each finished (or will finish) pulling.
-    pub images: BTreeMap<String, SimTime>,
+    /// Images on the node (by [`ImageIds`] number) and when each finished (or will finish)
+    /// pulling.
+    pub images: BTreeMap<u32, SimTime>,
     /// Being drained for removal (its group's size already counts it as gone).
     pub draining: bool,
     /// Last time a pod was bound to or left the node (Karpenter's consolidateAfter).
@@ -198,5 +199,40 @@ impl Node {
             .binary_search_by(|(k, _)| k.as_str().cmp(key))
             .ok()
             .map(|i| self.labels[i].1.as_str())
+    }
+}
+
+/// Numbers each distinct image name in order of first sight, so node image caches compare
+/// integers instead of strings (a trace whose pods each have their own image otherwise leaves
+/// every node with a thousand-entry map of strings to search on each bind).
+#[derive(Debug, Default)]
+pub struct ImageIds {
+    ids: std::collections::HashMap<Box<str>, u32>,
+    /// The last name looked up and its number: pods of one job arrive in runs.
+    last_name: String,
+    last_id: Option<u32>,
+}
+
+impl ImageIds {
+    /// The number of an image name. Lookups only (never iterated), so the map's hash order
+    /// cannot leak into results.
+    pub fn id_of(&mut self, image: &str) -> u32 {
+        if let Some(id) = self.last_id
+            && self.last_name == image
+        {
+            return id;
+        }
+        let next = self.ids.len() as u32;
+        let id = match self.ids.get(image) {
+            Some(&id) => id,
+            None => {
+                self.ids.insert(image.into(), next);
+                next
+            }
+        };
+        self.last_name.clear();
+        self.last_name.push_str(image);
+        self.last_id = Some(id);
+        id
     }
 }

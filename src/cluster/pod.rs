@@ -94,6 +94,12 @@ pub struct Pod {
     pub nominated: Option<super::node::NodeId>,
     /// Why it is being removed (engine detail: `Removal` as a number).
     pub removal: Option<crate::sim::engine::Removal>,
+    /// Scheduling equivalence class (a [`crate::scheduler::queue::PodClasses`] number) of an
+    /// EC2 pod, set at admission; `u32::MAX` until then and for Fargate pods.
+    pub class: u32,
+    /// The image as a number the run gives each distinct image, set at admission (node image
+    /// caches key on it).
+    pub image: u32,
 }
 
 impl Pod {
@@ -128,6 +134,8 @@ impl Pod {
             terminating: false,
             nominated: None,
             removal: None,
+            class: u32::MAX,
+            image: u32::MAX,
         }
     }
 

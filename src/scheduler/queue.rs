@@ -56,6 +56,54 @@ impl ClassKey {
             constraints: pod.constraints.clone(),
         }
     }
+
+    /// True when `pod` is of this class; compares in place, without building a key.
+    fn matches(&self, pod: &PodSpec) -> bool {
+        self.priority == pod.priority
+            && self.requests == pod.requests
+            && self.ephemeral_mib == pod.ephemeral_mib
+            && Arc::ptr_eq(&self.constraints, &pod.constraints)
+            && self.namespace == pod.namespace
+            && self.node_selector == pod.node_selector
+            && self.tolerations == pod.tolerations
+            && self.labels == pod.labels
+    }
+}
+
+/// Numbers the equivalence classes of the pods a run sees, in order of first sight, so the
+/// queue and the autoscaler key on a `u32` instead of cloning and comparing a [`ClassKey`]
+/// per pod (a scale-down scan meets every pod on every candidate node).
+#[derive(Debug, Default)]
+pub struct PodClasses {
+    ids: BTreeMap<ClassKey, u32>,
+    /// The class of the last pod looked up: pods of one job or template arrive in runs.
+    last: Option<(ClassKey, u32)>,
+}
+
+impl PodClasses {
+    /// The class number of a pod (a new number for a class not seen before).
+    pub fn id_of(&mut self, pod: &PodSpec) -> u32 {
+        if let Some((key, id)) = &self.last
+            && key.matches(pod)
+        {
+            return *id;
+        }
+        let key = ClassKey::of(pod);
+        let next = self.ids.len() as u32;
+        let id = *self.ids.entry(key.clone()).or_insert(next);
+        self.last = Some((key, id));
+        id
+    }
+
+    /// Number of classes seen so far.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// True before the first pod.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
 }
 
 type Head = (Reverse<i32>, u64, u32);
@@ -63,7 +111,6 @@ type Head = (Reverse<i32>, u64, u32);
 /// Unschedulable pods, by class, ordered by (priority desc, arrival).
 #[derive(Debug, Default)]
 pub struct PendingPool {
-    ids: BTreeMap<ClassKey, u32>,
     members: Vec<VecDeque<(u64, PodKey)>>,
     priorities: Vec<i32>,
     heads: BTreeSet<Head>,
@@ -71,18 +118,18 @@ pub struct PendingPool {
 }
 
 impl PendingPool {
-    /// Adds a pod that failed to schedule. `arrival_seq` orders pods of equal priority.
-    pub fn push(&mut self, pod: &PodSpec, key: PodKey, arrival_seq: u64) {
-        let class_key = ClassKey::of(pod);
-        let next_id = self.members.len() as u32;
-        let id = *self.ids.entry(class_key).or_insert(next_id);
-        if id == next_id {
-            self.members.push(VecDeque::new());
-            self.priorities.push(pod.priority);
+    /// Adds a pod of class `class` (from [`PodClasses`]) that failed to schedule.
+    /// `arrival_seq` orders pods of equal priority.
+    pub fn push(&mut self, class: u32, priority: i32, key: PodKey, arrival_seq: u64) {
+        let id = class;
+        if self.members.len() <= id as usize {
+            self.members.resize_with(id as usize + 1, VecDeque::new);
+            self.priorities.resize(id as usize + 1, 0);
         }
+        self.priorities[id as usize] = priority;
         let q = &mut self.members[id as usize];
         if q.is_empty() {
-            self.heads.insert((Reverse(pod.priority), arrival_seq, id));
+            self.heads.insert((Reverse(priority), arrival_seq, id));
         }
         q.push_back((arrival_seq, key));
         self.len += 1;
@@ -91,11 +138,11 @@ impl PendingPool {
     /// True when a pod of this class is already waiting: then the new pod cannot fit anywhere
     /// either (the pool holds only pods that fit nowhere), and its full scan can be skipped.
     /// Dead members (deleted pods, `is_live` false) at the head are dropped on the way.
-    pub fn has_waiting_class(&mut self, pod: &PodSpec, is_live: impl Fn(PodKey) -> bool) -> bool {
-        let Some(&id) = self.ids.get(&ClassKey::of(pod)) else {
+    pub fn has_waiting_class(&mut self, class: u32, is_live: impl Fn(PodKey) -> bool) -> bool {
+        let id = class;
+        let Some(q) = self.members.get_mut(id as usize) else {
             return false;
         };
-        let q = &mut self.members[id as usize];
         while let Some(&(seq, k)) = q.front() {
             if is_live(k) {
                 return true;
@@ -206,12 +253,16 @@ mod tests {
     #[test]
     fn retries_in_priority_then_arrival_order_and_skips_classes_that_do_not_fit() {
         let mut pool = PendingPool::default();
-        pool.push(&pod(4000, 0), key(0), 0); // big, does not fit
-        pool.push(&pod(500, 0), key(1), 1);
-        pool.push(&pod(500, 0), key(2), 2);
-        pool.push(&pod(500, 10), key(3), 3); // higher priority goes first
-        assert!(pool.has_waiting_class(&pod(500, 0), |_| true));
-        assert!(!pool.has_waiting_class(&pod(600, 0), |_| true));
+        let mut classes = PodClasses::default();
+        let mut push = |p: PodSpec, k: u32| {
+            pool.push(classes.id_of(&p), p.priority, key(k), k as u64);
+        };
+        push(pod(4000, 0), 0); // big, does not fit
+        push(pod(500, 0), 1);
+        push(pod(500, 0), 2);
+        push(pod(500, 10), 3); // higher priority goes first
+        assert!(pool.has_waiting_class(classes.id_of(&pod(500, 0)), |_| true));
+        assert!(!pool.has_waiting_class(classes.id_of(&pod(600, 0)), |_| true));
         let mut room = 1000u64;
         let mut placed = vec![];
         let mut offered = vec![];
@@ -231,6 +282,27 @@ mod tests {
         assert_eq!(offered, vec![3, 0, 1, 2]);
         assert_eq!(pool.len(), 2);
         assert_eq!(pool.pods_in_order(), vec![key(0), key(2)]);
+    }
+
+    #[test]
+    fn classes_are_numbered_in_order_of_first_sight() {
+        let mut classes = PodClasses::default();
+        let a = pod(500, 0);
+        let mut b = pod(500, 0);
+        b.labels = vec![("app".into(), "web".into())];
+        assert_eq!(classes.id_of(&a), 0);
+        assert_eq!(classes.id_of(&a), 0);
+        assert_eq!(classes.id_of(&b), 1);
+        assert_eq!(classes.id_of(&a), 0); // not the last one looked up: found in the map
+        assert_eq!(classes.id_of(&pod(500, 1)), 2);
+        let mut c = pod(500, 0);
+        c.constraints = Arc::new((*a.constraints).clone());
+        assert_eq!(
+            classes.id_of(&c),
+            0,
+            "equal constraints in another allocation"
+        );
+        assert_eq!(classes.len(), 3);
     }
 }
 

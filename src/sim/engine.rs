@@ -18,7 +18,7 @@ use crate::cluster::catalog::allocatable;
 use crate::cluster::fargate::{
     ContainerRequests, FargatePodTraits, match_profile, size_pod, sizing::unsupported_reason,
 };
-use crate::cluster::node::{CapacityType, Node, NodeId, NodeState};
+use crate::cluster::node::{CapacityType, ImageIds, Node, NodeId, NodeState};
 use crate::cluster::pod::{CapacityKind, FargatePlacement, Pod, PodKey, PodPhase, PodTable};
 use crate::cluster::resources::Resources;
 use crate::metrics::summary::{
@@ -28,7 +28,7 @@ use crate::metrics::summary::{
 use crate::metrics::{LatencyStats, TimeIntegral};
 use crate::output::{CsvOut, OutputError, fmt_usd, write_atomic};
 use crate::scenario::{Scenario, WorkloadSpec};
-use crate::scheduler::queue::{ClassKey, SchedulingQueue};
+use crate::scheduler::queue::{PodClasses, SchedulingQueue};
 use crate::scheduler::topology::TopologyIndex;
 use crate::scheduler::{ClusterView, CycleTrace, Scheduler, node_tree_order};
 use crate::workload::{
@@ -341,6 +341,10 @@ struct Engine<'s> {
     order: Vec<NodeId>,
     scheduler: Scheduler,
     squeue: SchedulingQueue,
+    /// Equivalence-class numbers of EC2 pods (the pending pool and the autoscaler key on them).
+    classes: PodClasses,
+    /// Image numbers (node image caches key on them).
+    images: ImageIds,
     topo: TopologyIndex,
     /// A ScheduleNext event is queued.
     sched_pending: bool,
@@ -565,6 +569,8 @@ impl<'s> Engine<'s> {
             order: Vec::new(),
             scheduler: Scheduler::new(sc.scheduler.clone(), stream(seed, "scheduler")),
             squeue: SchedulingQueue::default(),
+            classes: PodClasses::default(),
+            images: ImageIds::default(),
             topo: TopologyIndex::default(),
             sched_pending: false,
             backoff_timer: None,
@@ -972,11 +978,17 @@ impl<'s> Engine<'s> {
             }
             None => {
                 pod.capacity = Some(CapacityKind::Ec2);
+                // The class is numbered only when a pool to look it up in exists (a trace whose
+                // pods all differ would otherwise number every pod).
+                if !self.squeue.pool.is_empty() {
+                    pod.class = self.classes.id_of(&pod.spec);
+                }
                 let pods = &self.pods;
-                let waiting_class = self
-                    .squeue
-                    .pool
-                    .has_waiting_class(&pod.spec, |k| pods.get(k).is_some());
+                let waiting_class = pod.class != u32::MAX
+                    && self
+                        .squeue
+                        .pool
+                        .has_waiting_class(pod.class, |k| pods.get(k).is_some());
                 pod.queued_at = self.now;
                 if waiting_class {
                     // A pod of the same class already fits nowhere, so this one cannot either:
@@ -1009,7 +1021,7 @@ impl<'s> Engine<'s> {
                             )),
                         });
                     }
-                    self.squeue.pool.push(&p.spec, key, seq);
+                    self.squeue.pool.push(p.class, p.spec.priority, key, seq);
                 } else {
                     self.squeue.push_active(p.queue_entry(key));
                     self.kick_scheduler();
@@ -1145,8 +1157,9 @@ impl<'s> Engine<'s> {
                     self.arm_leftover_flush();
                 } else {
                     let seq = pod.arrival_seq;
-                    let p = self.pods.get(key).expect("live");
-                    self.squeue.pool.push(&p.spec, key, seq);
+                    let class = self.pod_class(key);
+                    let priority = self.pods.get(key).expect("live").spec.priority;
+                    self.squeue.pool.push(class, priority, key, seq);
                 }
             }
         }
@@ -1244,7 +1257,10 @@ impl<'s> Engine<'s> {
         pod.pull_start = Some(now);
         self.n_pending -= 1;
         self.pending.record(now.since(pod.spec.submit).0);
-        let image_ready = match node.images.get(&pod.spec.image) {
+        if pod.image == u32::MAX {
+            pod.image = self.images.id_of(&pod.spec.image);
+        }
+        let image_ready = match node.images.get(&pod.image) {
             Some(&t) => t.max(now),
             None => {
                 let t = now
@@ -1253,7 +1269,7 @@ impl<'s> Engine<'s> {
                         .latency
                         .image_pull_ec2
                         .sample(&mut self.rng.image_pull);
-                node.images.insert(pod.spec.image.clone(), t);
+                node.images.insert(pod.image, t);
                 t
             }
         };
@@ -1264,6 +1280,17 @@ impl<'s> Engine<'s> {
             .sample(&mut self.rng.container_start);
         self.queue
             .push(image_ready + start, Event::PodRunning { pod: key });
+    }
+
+    /// The equivalence-class number of a live pod, numbered on first use.
+    pub(super) fn pod_class(&mut self, key: PodKey) -> u32 {
+        let Some(pod) = self.pods.get_mut(key) else {
+            return u32::MAX;
+        };
+        if pod.class == u32::MAX {
+            pod.class = self.classes.id_of(&pod.spec);
+        }
+        pod.class
     }
 
     /// Puts a pod that left an unschedulable pool back: to backoffQ if its backoff has not run
@@ -1929,7 +1956,7 @@ impl<'s> Engine<'s> {
         let mut live: Vec<(u64, PodKey)> =
             self.pods.iter().map(|(k, p)| (p.arrival_seq, k)).collect();
         live.sort();
-        let mut reasons: std::collections::BTreeMap<ClassKey, String> = Default::default();
+        let mut reasons: std::collections::BTreeMap<u32, String> = Default::default();
         for (_, key) in live {
             let Some(mut pod) = self.pods.remove(key) else {
                 continue;
@@ -1944,7 +1971,7 @@ impl<'s> Engine<'s> {
                         ),
                         _ if pod.node.is_some() => "binding in progress".to_string(),
                         _ => {
-                            let class = ClassKey::of(&pod.spec);
+                            let class = self.classes.id_of(&pod.spec);
                             match reasons.get(&class) {
                                 Some(r) => r.clone(),
                                 None => {

@@ -15,7 +15,6 @@ use crate::autoscaler::expander::ScaleUpOption;
 use crate::cluster::node::{NodeId, NodeState};
 use crate::cluster::pod::{CapacityKind, PodKey, PodPhase};
 use crate::cluster::resources::Resources;
-use crate::scheduler::queue::ClassKey;
 use crate::scheduler::{CycleState, filter_node};
 use crate::sim::time::SimDuration;
 use crate::workload::{OwnerKind, PodSpec};
@@ -118,11 +117,11 @@ impl Engine<'_> {
             .collect();
         let mut reserved: Vec<(NodeId, Resources, u64)> = Vec::new();
         // Per class: where to resume the first-fit search, or None when nothing fits.
-        let mut resume: BTreeMap<ClassKey, Option<usize>> = BTreeMap::new();
+        let mut resume: BTreeMap<u32, Option<usize>> = BTreeMap::new();
         let mut still = Vec::new();
         for k in pending {
+            let class = self.pod_class(k);
             let Some(p) = self.pods.get(k) else { continue };
-            let class = ClassKey::of(&p.spec);
             let start = match resume.get(&class) {
                 Some(None) => {
                     still.push(k);
@@ -245,7 +244,7 @@ impl Engine<'_> {
         allow_unreplicated: bool,
         id: NodeId,
         reserved: &mut Vec<(NodeId, Resources, u64)>,
-        resume: &mut BTreeMap<ClassKey, usize>,
+        resume: &mut BTreeMap<u32, usize>,
     ) -> bool {
         let keys = self.nodes[id.0 as usize].pods.clone();
         let budgets = crate::scheduler::preemption::pdb_budgets(&self.sc.pdbs, &self.pods);
@@ -275,7 +274,8 @@ impl Engine<'_> {
             if !ok {
                 break;
             }
-            let class = ClassKey::of(&p.spec);
+            let class = self.pod_class(k);
+            let Some(p) = self.pods.get(k) else { continue };
             let start = resume
                 .get(&class)
                 .copied()
