@@ -2,7 +2,10 @@
 //! clusters of 100, 1,000 and 5,000 nodes over three zones, half full, with the default profile:
 //! a plain pod, a ReplicaSet pod (system default spread scoring), and a pod with a zone
 //! DoNotSchedule spread constraint plus hostname anti-affinity. The cluster is not changed
-//! between iterations, so every iteration is the same cycle.
+//! between iterations. Iterations alternate between two pods that differ in their CPU
+//! request, so the scheduler's per-node verdict memo (valid only for the previous pod's shape)
+//! never helps: each iteration is a cold cycle. `default-repeat` schedules the same pod every
+//! iteration: the memo answers every node, as for the pods of one burst of identical pods.
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -127,8 +130,19 @@ fn cycle(c: &mut Criterion) {
     group.sample_size(30);
     for n in [100usize, 1_000, 5_000] {
         let mut w = world(n);
-        for (label, pod) in pods() {
+        let mut cases: Vec<(&str, PodSpec, PodSpec)> = pods()
+            .into_iter()
+            .map(|(label, pod)| {
+                let mut other = pod.clone();
+                other.requests.cpu_m += 10;
+                (label, pod, other)
+            })
+            .collect();
+        let plain = cases[0].1.clone();
+        cases.insert(1, ("default-repeat", plain.clone(), plain));
+        for (label, pod, other) in cases {
             let mut s = Scheduler::new(Profile::default(), stream(1, "scheduler"));
+            let mut flip = false;
             group.bench_with_input(BenchmarkId::new(label, n), &n, |b, _| {
                 b.iter(|| {
                     let view = ClusterView {
@@ -136,7 +150,9 @@ fn cycle(c: &mut Criterion) {
                         order: &w.order,
                         pods: &w.pods,
                     };
-                    black_box(s.schedule(&pod, &view, &mut w.topo, None).ok())
+                    flip = !flip;
+                    let p = if flip { &pod } else { &other };
+                    black_box(s.schedule(p, &view, &mut w.topo, None).ok())
                 })
             });
         }

@@ -63,8 +63,11 @@ pub struct Node {
     pub ephemeral_allocatable_mib: u64,
     /// Ephemeral storage requested, MiB.
     pub ephemeral_requested_mib: u64,
-    /// Cordoned.
+    /// Cordoned; set through [`Node::cordon`].
     pub unschedulable: bool,
+    /// Bumped by every change to what the filters and scores read of the node (requests,
+    /// cordon): the scheduler's per-node verdict cache is valid while it is unchanged.
+    pub version: u64,
     /// Node taints.
     pub taints: Vec<Taint>,
     /// Node labels (sorted by key), including the well-known ones.
@@ -147,6 +150,7 @@ impl Node {
             labels,
             taints: Vec::new(),
             unschedulable: false,
+            version: 0,
             images: BTreeMap::new(),
             draining: false,
             last_change: SimTime::ZERO,
@@ -161,6 +165,7 @@ impl Node {
 
     /// Accounts a pod's requests on the node (DaemonSet pods included).
     pub fn add_requests(&mut self, requests: Resources, ephemeral_mib: u64) {
+        self.version += 1;
         self.requested += requests;
         self.ephemeral_requested_mib += ephemeral_mib;
         self.nonzero_cpu_m += nonzero(requests.cpu_m, NONZERO_CPU_M);
@@ -169,6 +174,7 @@ impl Node {
 
     /// Releases what [`Node::add_requests`] accounted.
     pub fn remove_requests(&mut self, requests: Resources, ephemeral_mib: u64) {
+        self.version += 1;
         self.requested -= requests;
         self.ephemeral_requested_mib = self.ephemeral_requested_mib.saturating_sub(ephemeral_mib);
         self.nonzero_cpu_m = self
@@ -177,6 +183,12 @@ impl Node {
         self.nonzero_memory_mib = self
             .nonzero_memory_mib
             .saturating_sub(nonzero(requests.memory_mib, NONZERO_MEMORY_MIB));
+    }
+
+    /// Cordons the node (`spec.unschedulable`): no new pods.
+    pub fn cordon(&mut self) {
+        self.unschedulable = true;
+        self.version += 1;
     }
 
     /// (cpu, memory) requested as scoring sees it: with the non-zero defaults if `nonzero`.

@@ -5,6 +5,7 @@
 //! [`plugins`]; the scheduling queue in [`queue`]; pod counts per topology domain in
 //! [`topology`]; the profile (which plugins, weights, strategies) in [`profile`].
 
+mod node_cache;
 pub mod plugins;
 pub mod preemption;
 pub mod profile;
@@ -320,8 +321,12 @@ struct Scratch {
     feasible: Vec<NodeId>,
     failures: Vec<(NodeId, FilterFailure)>,
     totals: Vec<i64>,
+    /// Weighted NodeResourcesFit + BalancedAllocation of each feasible node, when the node
+    /// cache produced them while filtering.
+    base: Vec<i64>,
     raw: Vec<i64>,
     raw_opt: Vec<Option<i64>>,
+    cache: node_cache::NodeCache,
 }
 
 impl Scheduler {
@@ -415,14 +420,44 @@ impl Scheduler {
         let start = if all == 0 { 0 } else { self.next_start % all };
         // The rotation from `start`, as two slices (no division per node).
         let (tail, head) = view.order.split_at(start);
-        for &id in head.iter().chain(tail) {
-            if feasible.len() >= want {
-                break;
+        // Without pod-dependent filters every verdict is node-local: memoised per node.
+        let cached =
+            trace.is_none() && state.spread_filter.is_none() && state.affinity_filter.is_none();
+        let mut base = std::mem::take(&mut self.scratch.base);
+        base.clear();
+        if cached {
+            let profile = &self.profile;
+            let default_fit = profile.default_fit();
+            let cache = &mut self.scratch.cache;
+            cache.prepare(pod, view.nodes.len());
+            for &id in head.iter().chain(tail) {
+                if feasible.len() >= want {
+                    break;
+                }
+                processed += 1;
+                let node = &view.nodes[id.0 as usize];
+                let verdict = cache.verdict(id, node, || {
+                    filter_node(profile, state, pod, node)?;
+                    Ok(base_score(profile, default_fit, pod, node))
+                });
+                match verdict {
+                    Ok(s) => {
+                        feasible.push(id);
+                        base.push(s);
+                    }
+                    Err(f) => failures.push((id, f)),
+                }
             }
-            processed += 1;
-            match filter_node(&self.profile, state, pod, &view.nodes[id.0 as usize]) {
-                Ok(()) => feasible.push(id),
-                Err(f) => failures.push((id, f)),
+        } else {
+            for &id in head.iter().chain(tail) {
+                if feasible.len() >= want {
+                    break;
+                }
+                processed += 1;
+                match filter_node(&self.profile, state, pod, &view.nodes[id.0 as usize]) {
+                    Ok(()) => feasible.push(id),
+                    Err(f) => failures.push((id, f)),
+                }
             }
         }
         if all > 0 {
@@ -469,11 +504,14 @@ impl Scheduler {
             return Err(u);
         }
         if feasible.len() == 1 && trace.is_none() {
+            self.scratch.base = base;
             return Ok(feasible[0]);
         }
         let totals = if trace.is_none() {
             let mut totals = std::mem::take(&mut self.scratch.totals);
-            self.score_fast(pod, view, topo, feasible, &mut totals);
+            let precomputed = if cached { Some(&base[..]) } else { None };
+            self.score_fast(pod, view, topo, feasible, precomputed, &mut totals);
+            self.scratch.base = base;
             totals
         } else {
             self.score(pod, view, topo, feasible, trace.as_deref_mut())
@@ -515,37 +553,22 @@ impl Scheduler {
         view: &ClusterView,
         topo: &mut TopologyIndex,
         feasible: &[NodeId],
+        precomputed: Option<&[i64]>,
         totals: &mut Vec<i64>,
     ) {
         let p = &self.profile;
         let w = &p.weights;
-        let n = feasible.len();
         totals.clear();
-        totals.resize(n, 0);
-        let (wf, wb) = (w.node_resources_fit, w.balanced_allocation);
-        let default_fit = p.fit.strategy == node_resources_fit::FitStrategy::LeastAllocated
-            && matches!(
-                p.fit.resources[..],
-                [
-                    (node_resources_fit::ScoredResource::Cpu, 1),
-                    (node_resources_fit::ScoredResource::Memory, 1)
-                ]
-            );
-        for (t, &id) in totals.iter_mut().zip(feasible) {
-            let node = &view.nodes[id.0 as usize];
-            let mut s = 0;
-            if wf > 0 {
-                s += wf
-                    * if default_fit {
-                        node_resources_fit::score_least_allocated_default(pod, node)
-                    } else {
-                        node_resources_fit::score(pod, node, &p.fit)
-                    };
+        match precomputed {
+            Some(base) => totals.extend_from_slice(base),
+            None => {
+                let default_fit = p.default_fit();
+                totals.extend(
+                    feasible
+                        .iter()
+                        .map(|id| base_score(p, default_fit, pod, &view.nodes[id.0 as usize])),
+                );
             }
-            if wb > 0 {
-                s += wb * balanced_allocation::score(pod, node, &p.balanced_resources);
-            }
-            *t = s;
         }
         let raw = &mut self.scratch.raw;
         if w.taint_toleration > 0
@@ -796,6 +819,27 @@ impl Scheduler {
         let state = self.pre_filter(pod, view, topo);
         filter_node(&self.profile, &state, pod, node).is_ok()
     }
+}
+
+/// The weighted NodeResourcesFit + BalancedAllocation score of a feasible node: the part of a
+/// node's total that depends only on the pod and the node (no normalisation: both are 0–100
+/// already). `default_fit` is [`Profile::default_fit`].
+#[inline(always)]
+fn base_score(p: &Profile, default_fit: bool, pod: &PodSpec, node: &Node) -> i64 {
+    let (wf, wb) = (p.weights.node_resources_fit, p.weights.balanced_allocation);
+    let mut s = 0;
+    if wf > 0 {
+        s += wf
+            * if default_fit {
+                node_resources_fit::score_least_allocated_default(pod, node)
+            } else {
+                node_resources_fit::score(pod, node, &p.fit)
+            };
+    }
+    if wb > 0 {
+        s += wb * balanced_allocation::score(pod, node, &p.balanced_resources);
+    }
+    s
 }
 
 /// Adds one plugin's normalised scores, times its weight, to the running totals.

@@ -163,6 +163,17 @@ impl Default for Profile {
 }
 
 impl Profile {
+    /// True when NodeResourcesFit scores with upstream's default LeastAllocated over cpu and
+    /// memory at weight 1 each (the specialised formula applies).
+    pub fn default_fit(&self) -> bool {
+        use crate::scheduler::plugins::node_resources_fit::{FitStrategy, ScoredResource};
+        self.fit.strategy == FitStrategy::LeastAllocated
+            && matches!(
+                self.fit.resources[..],
+                [(ScoredResource::Cpu, 1), (ScoredResource::Memory, 1)]
+            )
+    }
+
     /// Backoff after `attempts` failed cycles: initial × 2^(attempts − 1), capped at the
     /// maximum (upstream `calculateBackoffDuration`).
     pub fn backoff(&self, attempts: u32) -> SimDuration {

@@ -761,6 +761,7 @@ impl<'s> Engine<'s> {
             labels,
             taints: g.taints.clone(),
             unschedulable: false,
+            version: 0,
             images: Default::default(),
             draining: false,
             last_change: self.now,

@@ -298,6 +298,7 @@ impl Cluster {
             labels: d.labels,
             taints: d.taints,
             unschedulable: d.cordoned,
+            version: 0,
             images: Default::default(),
             draining: false,
             last_change: SimTime::ZERO,

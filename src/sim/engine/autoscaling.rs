@@ -398,7 +398,7 @@ impl Engine<'_> {
         self.nodes[id.0 as usize].termination_reason = Some(reason.to_string());
         let g = self.nodes[id.0 as usize].group;
         self.group_size[g] = self.group_size[g].saturating_sub(1);
-        self.nodes[id.0 as usize].unschedulable = true;
+        self.nodes[id.0 as usize].cordon();
         self.nodes[id.0 as usize].draining = true;
         self.unneeded_since[id.0 as usize] = None;
         let keys = self.nodes[id.0 as usize].pods.clone();

@@ -89,7 +89,7 @@ impl Engine<'_> {
             self.launch_node(group, z);
         }
         for &id in &old {
-            self.nodes[id.0 as usize].unschedulable = true;
+            self.nodes[id.0 as usize].cordon();
         }
         let idx = self.updates.len();
         self.updates.push(Update {

@@ -86,7 +86,7 @@ impl Engine<'_> {
         }
         self.spot_interruptions += 1;
         n.termination_reason = Some("SpotInterruption".into());
-        n.unschedulable = true;
+        n.cordon();
         n.draining = true;
         let (group, zone) = (n.group, n.zone);
         self.group_size[group] = self.group_size[group].saturating_sub(1);
