@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod control_plane;
 pub mod fargate;
 pub mod node;
+pub mod node_list;
 pub mod pod;
 pub mod resources;
 pub mod taints;

@@ -340,6 +340,14 @@ impl Scheduler {
         }
     }
 
+    /// Tells the scheduler which nodes may have changed since its previous cycle and the node
+    /// order's rebuild counter. A caller that reports every change this way (the engine) lets
+    /// cycles skip unchanged and infeasible nodes; one that never calls it gets cycles that look
+    /// at every node of their window.
+    pub fn note_changes(&mut self, order_epoch: u64, touched: &[NodeId]) {
+        self.scratch.cache.note_changes(order_epoch, touched);
+    }
+
     /// PreFilter for `pod`: the per-cycle state of the stateful plugins.
     pub fn pre_filter(
         &self,
@@ -430,22 +438,36 @@ impl Scheduler {
             let default_fit = profile.default_fit();
             let cache = &mut self.scratch.cache;
             cache.prepare(pod, view.nodes.len());
-            for &id in head.iter().chain(tail) {
-                if feasible.len() >= want {
-                    break;
-                }
-                processed += 1;
-                let node = &view.nodes[id.0 as usize];
-                let verdict = cache.verdict(id, node, || {
-                    filter_node(profile, state, pod, node)?;
-                    Ok(base_score(profile, default_fit, pod, node))
-                });
-                match verdict {
-                    Ok(s) => {
-                        feasible.push(id);
-                        base.push(s);
+            // (Two closures with one call site each: shared, the walk's would not inline.)
+            let judge = |node: &Node| {
+                filter_node(profile, state, pod, node)?;
+                Ok(base_score(profile, default_fit, pod, node))
+            };
+            if cache.use_positions() {
+                // Changes are noted: only changed nodes are re-derived, and the walk visits
+                // feasible positions only. The failures are not listed: they are node-local,
+                // so an empty result is never "only pod-dependent", which is what an empty
+                // failure list yields below.
+                cache.refresh(view.nodes, view.order, judge);
+                processed = cache.window(view.order, start, want, feasible, &mut base);
+            } else {
+                for &id in head.iter().chain(tail) {
+                    if feasible.len() >= want {
+                        break;
                     }
-                    Err(f) => failures.push((id, f)),
+                    processed += 1;
+                    let node = &view.nodes[id.0 as usize];
+                    let verdict = cache.verdict(id, node, || {
+                        filter_node(profile, state, pod, node)?;
+                        Ok(base_score(profile, default_fit, pod, node))
+                    });
+                    match verdict {
+                        Ok(s) => {
+                            feasible.push(id);
+                            base.push(s);
+                        }
+                        Err(f) => failures.push((id, f)),
+                    }
                 }
             }
         } else {
@@ -570,8 +592,13 @@ impl Scheduler {
                 );
             }
         }
+        let maybe_tainted = self
+            .scratch
+            .cache
+            .order_may_have_taints(view.nodes, view.order);
         let raw = &mut self.scratch.raw;
         if w.taint_toleration > 0
+            && maybe_tainted
             && feasible
                 .iter()
                 .any(|id| !view.nodes[id.0 as usize].taints.is_empty())

@@ -73,7 +73,27 @@ pub struct NodeCache {
     shape: Shape,
     /// Bumped when the pod shape changes, which invalidates every entry at once.
     epoch: u32,
+    /// Cycles prepared for the current shape so far.
+    shape_cycles: u32,
     entries: Vec<Entry>,
+    /// Told of every change ([`NodeCache::note_changes`]): then the feasible set is kept by
+    /// node-order position and a cycle visits feasible nodes only.
+    tracked: bool,
+    /// The node order the positions below refer to (the caller's counter).
+    order_epoch: u64,
+    /// `by_position` holds the current shape's verdicts for the current order.
+    built: bool,
+    /// Node id → position in the node order (`u32::MAX`: not in it).
+    pos_of: Vec<u32>,
+    /// Feasible nodes, one bit per position.
+    feasible: Vec<u64>,
+    /// Base score per position (feasible positions only are meaningful).
+    score_at: Vec<i64>,
+    /// (order epoch, some node of that order has taints), when tracked.
+    taints_of_order: Option<(u64, bool)>,
+    /// Nodes changed since the last refresh, each once.
+    pending: Vec<NodeId>,
+    is_pending: Vec<bool>,
 }
 
 impl NodeCache {
@@ -83,13 +103,188 @@ impl NodeCache {
         if self.epoch == 0 || !self.shape.matches(pod) {
             self.shape.set(pod);
             self.epoch = self.epoch.wrapping_add(1).max(1);
+            self.built = false;
+            self.shape_cycles = 0;
             if self.epoch == 1 {
                 // Wrapped (or first use): no stale entry may carry this epoch.
                 self.entries.iter_mut().for_each(|e| e.epoch = 0);
             }
         }
+        self.shape_cycles = self.shape_cycles.saturating_add(1);
         if self.entries.len() < nodes {
             self.entries.resize(nodes, Entry::default());
+        }
+    }
+
+    /// Tells the memo which nodes may have changed since the last call, and the node order's
+    /// counter (changed whenever the order is rebuilt). From the first call on, the memo trusts
+    /// these notes instead of visiting every node of a window (debug builds check every node).
+    pub fn note_changes(&mut self, order_epoch: u64, touched: &[NodeId]) {
+        self.tracked = true;
+        if order_epoch != self.order_epoch {
+            self.order_epoch = order_epoch;
+            self.built = false;
+        }
+        if !self.built {
+            return;
+        }
+        for &id in touched {
+            let i = id.0 as usize;
+            if self.is_pending.len() <= i {
+                self.is_pending.resize(i + 1, false);
+            }
+            if !self.is_pending[i] {
+                self.is_pending[i] = true;
+                self.pending.push(id);
+            }
+        }
+    }
+
+    /// False when no node of the order has a taint (taints are set when a node is made and
+    /// never change), so TaintToleration scoring has nothing to look at; true when some has or
+    /// the memo is not told of order changes.
+    pub fn order_may_have_taints(&mut self, nodes: &[Node], order: &[NodeId]) -> bool {
+        if !self.tracked {
+            return true;
+        }
+        match self.taints_of_order {
+            Some((epoch, any)) if epoch == self.order_epoch => any,
+            _ => {
+                let any = order
+                    .iter()
+                    .any(|id| !nodes[id.0 as usize].taints.is_empty());
+                self.taints_of_order = Some((self.order_epoch, any));
+                any
+            }
+        }
+    }
+
+    /// True when [`NodeCache::refresh`] and [`NodeCache::window`] should serve this cycle:
+    /// changes are being noted and the shape is the previous cycle's too (the first cycle of
+    /// a shape walks its window instead: a run of all-different pods never pays for positions
+    /// of nodes its windows do not reach).
+    pub fn use_positions(&self) -> bool {
+        self.tracked && self.shape_cycles > 1
+    }
+
+    /// Brings the per-position verdicts up to date for the prepared shape: all of them after a
+    /// shape or order change, else the noted nodes only.
+    pub fn refresh(
+        &mut self,
+        nodes: &[Node],
+        order: &[NodeId],
+        compute: impl Fn(&Node) -> Result<i64, FilterFailure>,
+    ) {
+        if !self.built {
+            self.pos_of.clear();
+            self.pos_of.resize(nodes.len(), u32::MAX);
+            self.feasible.clear();
+            self.feasible.resize(order.len().div_ceil(64), 0);
+            self.score_at.clear();
+            self.score_at.resize(order.len(), 0);
+            for (p, &id) in order.iter().enumerate() {
+                self.pos_of[id.0 as usize] = p as u32;
+                let node = &nodes[id.0 as usize];
+                self.place(p, id, node, &compute);
+            }
+            for id in self.pending.drain(..) {
+                self.is_pending[id.0 as usize] = false;
+            }
+            self.built = true;
+        } else {
+            let mut pending = std::mem::take(&mut self.pending);
+            for &id in &pending {
+                self.is_pending[id.0 as usize] = false;
+                let Some(&p) = self.pos_of.get(id.0 as usize) else {
+                    continue;
+                };
+                if p != u32::MAX {
+                    self.place(p as usize, id, &nodes[id.0 as usize], &compute);
+                }
+            }
+            pending.clear();
+            self.pending = pending;
+        }
+        #[cfg(debug_assertions)]
+        for (p, &id) in order.iter().enumerate() {
+            let node = &nodes[id.0 as usize];
+            let e = self.entries[id.0 as usize];
+            assert!(
+                e.epoch == self.epoch && e.version == node.version,
+                "scheduler memo missed a change to node {}",
+                node.name
+            );
+            assert_eq!(
+                self.feasible[p / 64] >> (p % 64) & 1 == 1,
+                e.verdict.is_ok(),
+                "feasible bit of node {}",
+                node.name
+            );
+        }
+    }
+
+    #[inline]
+    fn place(
+        &mut self,
+        p: usize,
+        id: NodeId,
+        node: &Node,
+        compute: &impl Fn(&Node) -> Result<i64, FilterFailure>,
+    ) {
+        let v = self.verdict(id, node, || compute(node));
+        let bit = 1u64 << (p % 64);
+        match v {
+            Ok(s) => {
+                self.feasible[p / 64] |= bit;
+                self.score_at[p] = s;
+            }
+            Err(_) => self.feasible[p / 64] &= !bit,
+        }
+    }
+
+    /// The first `want` feasible nodes of the order from position `start` on (wrapping), with
+    /// their base scores, as a walk over every node would find them; returns how many nodes
+    /// that walk would have processed.
+    pub fn window(
+        &self,
+        order: &[NodeId],
+        start: usize,
+        want: usize,
+        feasible: &mut Vec<NodeId>,
+        base: &mut Vec<i64>,
+    ) -> usize {
+        let n = order.len();
+        if want == 0 || n == 0 {
+            return 0;
+        }
+        let mut last = None;
+        for (from, to) in [(start, n), (0, start)] {
+            let mut p = from;
+            while p < to {
+                let word = self.feasible[p / 64] >> (p % 64);
+                if word == 0 {
+                    p = (p / 64 + 1) * 64;
+                    continue;
+                }
+                p += word.trailing_zeros() as usize;
+                if p >= to {
+                    break;
+                }
+                feasible.push(order[p]);
+                base.push(self.score_at[p]);
+                if feasible.len() == want {
+                    last = Some(p);
+                    break;
+                }
+                p += 1;
+            }
+            if last.is_some() {
+                break;
+            }
+        }
+        match last {
+            Some(p) => (p + n - start) % n + 1,
+            None => n,
         }
     }
 
@@ -153,19 +348,40 @@ mod tests {
         }
     }
 
+    /// How the scheduler learns of changes between cycles.
+    #[derive(Clone, Copy, Debug)]
+    enum Memo {
+        /// The memo is wiped before every cycle.
+        Fresh,
+        /// Never told: validates every node of a window.
+        Untracked,
+        /// Told of every changed node: positions and the feasible-bit walk.
+        Tracked,
+    }
+
     /// Places `count` pods one after another as the engine would (the chosen node's requests
-    /// grow, or it is cordoned every `cordon_every` pods), with or without the memo between
-    /// cycles; returns the chosen nodes.
-    fn place(memo: bool, count: usize, shapes: &[u64], cordon_every: usize) -> Vec<Option<u32>> {
-        let (mut nodes, order) = nodes(7);
+    /// grow, or it is cordoned every `cordon_every` pods; every 7th pod a pod ends on node
+    /// `i % 7`); returns the chosen nodes.
+    fn place(
+        memo: Memo,
+        n_nodes: usize,
+        count: usize,
+        shapes: &[u64],
+        cordon_every: usize,
+    ) -> Vec<Option<u32>> {
+        let (mut nodes, order) = nodes(n_nodes);
         let pods = PodTable::default();
         let mut topo = TopologyIndex::default();
         let mut s = Scheduler::new(Profile::default(), stream(3, "scheduler"));
         let mut out = Vec::new();
+        let mut touched: Vec<NodeId> = Vec::new();
         for i in 0..count {
-            if !memo {
-                s.scratch.cache = Default::default();
+            match memo {
+                Memo::Fresh => s.scratch.cache = Default::default(),
+                Memo::Untracked => {}
+                Memo::Tracked => s.note_changes(1, &touched),
             }
+            touched.clear();
             let p = pod(shapes[i % shapes.len()]);
             let view = ClusterView {
                 nodes: &nodes,
@@ -180,6 +396,15 @@ mod tests {
                 } else {
                     n.add_requests(p.requests, 0);
                 }
+                touched.push(id);
+            }
+            if i % 7 == 6 {
+                let victim = (i * 31) % n_nodes;
+                let n = &mut nodes[victim];
+                if n.requested.cpu_m >= p.requests.cpu_m {
+                    n.remove_requests(p.requests, 0);
+                    touched.push(NodeId(victim as u32));
+                }
             }
             out.push(chosen.map(|id| id.0));
         }
@@ -193,14 +418,20 @@ mod tests {
             (&[700][..], 5),
             (&[700, 700, 1300][..], 0),
             (&[300, 900][..], 4),
+            (&[300, 300, 300, 900, 900][..], 0),
         ] {
-            let fresh = place(false, 60, shapes, cordon_every);
-            let memo = place(true, 60, shapes, cordon_every);
-            assert_eq!(
-                memo, fresh,
-                "shapes {shapes:?}, cordon every {cordon_every}"
-            );
-            assert!(fresh.iter().any(Option::is_none), "the cluster fills up");
+            // 7 nodes: every cycle looks at all; 250: windows of 120 (48%) rotate.
+            for (n_nodes, count) in [(7, 80), (250, 3000)] {
+                let fresh = place(Memo::Fresh, n_nodes, count, shapes, cordon_every);
+                for memo in [Memo::Untracked, Memo::Tracked] {
+                    let got = place(memo, n_nodes, count, shapes, cordon_every);
+                    assert_eq!(
+                        got, fresh,
+                        "{memo:?}: {n_nodes} nodes, shapes {shapes:?}, cordon every {cordon_every}"
+                    );
+                }
+                assert!(fresh.iter().any(Option::is_none), "the cluster fills up");
+            }
         }
     }
 

@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 use super::topology::TopologyIndex;
 use super::{ClusterView, FilterFailure, Scheduler};
 use crate::cluster::node::{Node, NodeId};
+use crate::cluster::node_list::NodeList;
 use crate::cluster::pod::{PodKey, PodPhase, PodTable};
 use crate::sim::time::SimTime;
 use crate::workload::{PdbSpec, PodSpec};
@@ -87,7 +88,7 @@ fn restore(node: &mut Node, topo: &mut TopologyIndex, id: NodeId, key: PodKey, s
 pub fn plan(
     scheduler: &Scheduler,
     pod: &PodSpec,
-    nodes: &mut [Node],
+    nodes: &mut NodeList,
     order: &[NodeId],
     pods: &PodTable,
     topo: &mut TopologyIndex,

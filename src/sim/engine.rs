@@ -2,7 +2,8 @@
 //! default scheduler, bind, pull images, run and finish; nodes launch and become Ready; the
 //! meters integrate cost and utilisation; outputs stream to disk as the run goes.
 
-use std::collections::VecDeque;
+use std::cmp::Reverse;
+use std::collections::{BTreeSet, VecDeque};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -19,6 +20,7 @@ use crate::cluster::fargate::{
     ContainerRequests, FargatePodTraits, match_profile, size_pod, sizing::unsupported_reason,
 };
 use crate::cluster::node::{CapacityType, ImageIds, Node, NodeId, NodeState};
+use crate::cluster::node_list::NodeList;
 use crate::cluster::pod::{CapacityKind, FargatePlacement, Pod, PodKey, PodPhase, PodTable};
 use crate::cluster::resources::Resources;
 use crate::metrics::summary::{
@@ -281,7 +283,7 @@ struct Engine<'s> {
     next_specs: Vec<Option<PodSpec>>,
     pods: PodTable,
     arrivals: u64,
-    nodes: Vec<Node>,
+    nodes: NodeList,
     /// Nodes launched per group so far (names nodes `<group>-<n>`).
     group_launched: Vec<u32>,
     /// For each node group, the Karpenter NodePool it stands for, if any.
@@ -339,6 +341,14 @@ struct Engine<'s> {
     ready_nodes: Vec<NodeId>,
     /// Ready nodes in kube-scheduler's node-tree order.
     order: Vec<NodeId>,
+    /// Every EC2 pod a scheduling cycle has failed (PodScheduled=False), by (priority desc,
+    /// arrival): the Cluster Autoscaler's candidates. Entries whose pod was bound, deleted or
+    /// is terminating since (none of which is ever undone) are dropped when it next reads it.
+    unschedulable_seen: BTreeSet<(Reverse<i32>, u64, PodKey)>,
+    /// Counts rebuilds of `order` (the scheduler's memo keys node positions on it).
+    order_epoch: u64,
+    /// Nodes changed since the previous cycle (a buffer reused from cycle to cycle).
+    touched: Vec<NodeId>,
     scheduler: Scheduler,
     squeue: SchedulingQueue,
     /// Equivalence-class numbers of EC2 pods (the pending pool and the autoscaler key on them).
@@ -516,7 +526,7 @@ impl<'s> Engine<'s> {
             next_specs: vec![None; n],
             pods: PodTable::default(),
             arrivals: 0,
-            nodes: Vec::new(),
+            nodes: NodeList::default(),
             group_launched: vec![0; sc.cluster.node_groups.len()],
             group_pool: (0..sc.cluster.node_groups.len())
                 .map(|g| {
@@ -567,6 +577,9 @@ impl<'s> Engine<'s> {
             asg_rotation: vec![0; sc.cluster.node_groups.len()],
             ready_nodes: Vec::new(),
             order: Vec::new(),
+            order_epoch: 0,
+            unschedulable_seen: BTreeSet::new(),
+            touched: Vec::new(),
             scheduler: Scheduler::new(sc.scheduler.clone(), stream(seed, "scheduler")),
             squeue: SchedulingQueue::default(),
             classes: PodClasses::default(),
@@ -996,9 +1009,12 @@ impl<'s> Engine<'s> {
                     // it fails its first cycle without the scan.
                     pod.attempts = 1;
                 }
+                let (priority, arrival) = (pod.spec.priority, pod.arrival_seq);
                 let key = self.pods.insert(pod);
                 self.n_pending += 1;
                 if waiting_class {
+                    self.unschedulable_seen
+                        .insert((Reverse(priority), arrival, key));
                     self.karpenter_note_unschedulable();
                 }
                 let p = self.pods.get(key).expect("just inserted");
@@ -1123,6 +1139,8 @@ impl<'s> Engine<'s> {
         }
         let explain = self.explain_pod.as_deref() == Some(pod.spec.name.as_str());
         let mut trace = CycleTrace::default();
+        self.nodes.take_touched(&mut self.touched);
+        self.scheduler.note_changes(self.order_epoch, &self.touched);
         let view = ClusterView {
             nodes: &self.nodes,
             order: &self.order,
@@ -1153,6 +1171,8 @@ impl<'s> Engine<'s> {
                 };
                 pod.attempts += 1;
                 pod.queued_at = now;
+                self.unschedulable_seen
+                    .insert((Reverse(pod.spec.priority), pod.arrival_seq, key));
                 if u.only_pod_dependent {
                     self.squeue.push_pod_dependent(pod.queue_entry(key));
                     self.arm_leftover_flush();
@@ -1681,6 +1701,7 @@ impl<'s> Engine<'s> {
         let pos = self.ready_nodes.partition_point(|&n| n < id);
         self.ready_nodes.insert(pos, id);
         self.order = node_tree_order(&self.nodes, &self.ready_nodes);
+        self.order_epoch += 1;
         self.peak_ready = self.peak_ready.max(self.ready_nodes.len() as u64);
         self.update_util();
         self.retry_pending_on(id);
@@ -1713,7 +1734,7 @@ impl<'s> Engine<'s> {
                 let Some(p) = pods.get(key) else { return true };
                 let fits = {
                     let view = ClusterView {
-                        nodes: &nodes[..],
+                        nodes,
                         order: &order[..],
                         pods,
                     };

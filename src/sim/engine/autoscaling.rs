@@ -5,7 +5,6 @@
 //! and whose pods all fit elsewhere (CA FAQ "How does scale-up work?", "How does scale-down
 //! work?").
 
-use std::cmp::Reverse;
 use std::collections::BTreeMap;
 
 use super::{CostPart, Engine, Event, Removal, RunError};
@@ -21,6 +20,18 @@ use crate::workload::{OwnerKind, PodSpec};
 
 /// CA's initial node-group backoff after a failed scale-up (`--initial-node-group-backoff-duration`).
 pub const NODE_GROUP_BACKOFF: SimDuration = SimDuration::from_secs(300);
+
+/// What a first-fit search without pod-dependent filters can tell apart: two pods with the same
+/// key pass and fail the same nodes. Pods without a nodeSelector, tolerations or required node
+/// affinity differ to the filters only in their requests, so the pods of many jobs share one
+/// search; the others are keyed by their equivalence class.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) enum FitKey {
+    /// Requests and ephemeral storage of a pod with no placement constraint.
+    Requests(Resources, u64),
+    /// The pod's class ([`crate::scheduler::queue::PodClasses`]).
+    Class(u32),
+}
 
 impl Engine<'_> {
     /// One Cluster Autoscaler loop.
@@ -69,24 +80,44 @@ impl Engine<'_> {
         }
     }
 
+    /// The key first-fit searches share their resume points by (see [`FitKey`]).
+    fn fit_key(&mut self, k: PodKey) -> FitKey {
+        let Some(p) = self.pods.get(k) else {
+            return FitKey::Class(u32::MAX);
+        };
+        let s = &p.spec;
+        if s.node_selector.is_empty()
+            && s.tolerations.is_empty()
+            && s.constraints.node_affinity.required.is_empty()
+        {
+            FitKey::Requests(s.requests, s.ephemeral_mib)
+        } else {
+            FitKey::Class(self.pod_class(k))
+        }
+    }
+
     /// Pods the Cluster Autoscaler tries to help: unbound EC2 pods that are not being deleted,
     /// highest priority and oldest first.
-    pub(super) fn ca_pending(&self) -> Vec<PodKey> {
-        let mut v: Vec<(Reverse<i32>, u64, PodKey)> = self
-            .pods
-            .iter()
-            .filter(|(_, p)| {
+    pub(super) fn ca_pending(&mut self) -> Vec<PodKey> {
+        let pods = &self.pods;
+        let mut out = Vec::new();
+        // Every pod a cycle failed was noted, in this order; one no longer pending never will
+        // be again, so it is dropped for good.
+        self.unschedulable_seen.retain(|&(_, _, k)| {
+            let keep = pods.get(k).is_some_and(|p| {
                 // Only pods the scheduler has already found unschedulable (PodScheduled=False).
                 p.phase == PodPhase::Pending
                     && p.node.is_none()
                     && !p.terminating
                     && p.attempts > 0
                     && p.capacity == Some(CapacityKind::Ec2)
-            })
-            .map(|(k, p)| (Reverse(p.spec.priority), p.arrival_seq, k))
-            .collect();
-        v.sort();
-        v.into_iter().map(|(_, _, k)| k).collect()
+            });
+            if keep {
+                out.push(k);
+            }
+            keep
+        });
+        out
     }
 
     /// Pending pods that fit neither on a schedulable Ready node as it is now (CA's "filter out
@@ -95,9 +126,9 @@ impl Engine<'_> {
     /// undone at the end.
     ///
     /// Exactly the first fit, found faster: during the scan nodes only fill up, so a node that
-    /// failed a pod of an equivalence class fails every later pod of that class. The search for
-    /// a class resumes where its last pod landed, and a class that fitted nowhere is skipped
-    /// (a backlog of 40,000 pods of a few classes over 2,000 nodes costs a few thousand filter
+    /// failed a pod fails every later pod of the same [`FitKey`]. The search for a key resumes
+    /// where its last pod landed, and a key that fitted nowhere is skipped
+    /// (a backlog of 40,000 pods of a few shapes over 2,000 nodes costs a few thousand filter
     /// calls, not 80 million).
     pub(super) fn pods_needing_capacity(&mut self) -> Vec<PodKey> {
         let pending = self.ca_pending();
@@ -116,13 +147,13 @@ impl Engine<'_> {
             .map(|(i, _)| NodeId(i as u32))
             .collect();
         let mut reserved: Vec<(NodeId, Resources, u64)> = Vec::new();
-        // Per class: where to resume the first-fit search, or None when nothing fits.
-        let mut resume: BTreeMap<u32, Option<usize>> = BTreeMap::new();
+        // Per key: where to resume the first-fit search, or None when nothing fits.
+        let mut resume: BTreeMap<FitKey, Option<usize>> = BTreeMap::new();
         let mut still = Vec::new();
         for k in pending {
-            let class = self.pod_class(k);
+            let key = self.fit_key(k);
             let Some(p) = self.pods.get(k) else { continue };
-            let start = match resume.get(&class) {
+            let start = match resume.get(&key) {
                 Some(None) => {
                     still.push(k);
                     continue;
@@ -141,11 +172,11 @@ impl Engine<'_> {
                     let id = candidates[i];
                     self.nodes[id.0 as usize].add_requests(p.spec.requests, p.spec.ephemeral_mib);
                     reserved.push((id, p.spec.requests, p.spec.ephemeral_mib));
-                    resume.insert(class, Some(i));
+                    resume.insert(key, Some(i));
                 }
                 None => {
                     still.push(k);
-                    resume.insert(class, None);
+                    resume.insert(key, None);
                 }
             }
         }
@@ -234,21 +265,25 @@ impl Engine<'_> {
     /// Ready nodes, with the room they take reserved; `reserved` carries reservations across the
     /// nodes removed in the same scan.
     ///
-    /// `resume` remembers, per equivalence class, where the first-fit search may resume: while
-    /// reservations only grow, a node that failed a pod of a class fails every later one, so
+    /// `resume` remembers, per [`FitKey`], where the first-fit search may resume: while
+    /// reservations only grow, a node that failed a pod fails every later one of its key, so
     /// the search restarts at the last fit (or at a source node skipped before it, which was
     /// never tried). Undoing reservations frees room, so a node that cannot be emptied clears
     /// it; so must the caller whenever the node list changes.
+    ///
+    /// `budgets` are the PodDisruptionBudgets' allowed disruptions
+    /// ([`crate::scheduler::preemption::pdb_budgets`]); they change only when pods do, so a scan
+    /// computes them once and again after each drain.
     pub(super) fn ca_pods_movable(
         &mut self,
         allow_unreplicated: bool,
         id: NodeId,
+        budgets: &[u32],
         reserved: &mut Vec<(NodeId, Resources, u64)>,
-        resume: &mut BTreeMap<u32, usize>,
+        resume: &mut BTreeMap<FitKey, usize>,
     ) -> bool {
         let keys = self.nodes[id.0 as usize].pods.clone();
-        let budgets = crate::scheduler::preemption::pdb_budgets(&self.sc.pdbs, &self.pods);
-        let mut used = budgets;
+        let mut used = budgets.to_vec();
         let mut tentative: Vec<(NodeId, Resources, u64)> = Vec::new();
         let profile = &self.sc.scheduler;
         let empty = CycleState::default();
@@ -274,13 +309,9 @@ impl Engine<'_> {
             if !ok {
                 break;
             }
-            let class = self.pod_class(k);
+            let key = self.fit_key(k);
             let Some(p) = self.pods.get(k) else { continue };
-            let start = resume
-                .get(&class)
-                .copied()
-                .unwrap_or(0)
-                .min(self.order.len());
+            let start = resume.get(&key).copied().unwrap_or(0).min(self.order.len());
             // Where the source node was passed over (skipped, not tried) in this search.
             let mut skipped_source = None;
             let found = self.order[start..]
@@ -300,7 +331,7 @@ impl Engine<'_> {
                     self.nodes[t.0 as usize].add_requests(p.spec.requests, p.spec.ephemeral_mib);
                     tentative.push((t, p.spec.requests, p.spec.ephemeral_mib));
                     // The next search must try the source node, which this one never did.
-                    resume.insert(class, skipped_source.unwrap_or(j));
+                    resume.insert(key, skipped_source.unwrap_or(j));
                 }
                 None => {
                     ok = false;
@@ -331,6 +362,7 @@ impl Engine<'_> {
         }
         let mut reserved: Vec<(NodeId, Resources, u64)> = Vec::new();
         let mut resume = BTreeMap::new();
+        let mut budgets = crate::scheduler::preemption::pdb_budgets(&self.sc.pdbs, &self.pods);
         let mut removed_empty = 0u32;
         let mut removed_busy = 0u32;
         let ready: Vec<NodeId> = self.ready_nodes.clone();
@@ -352,7 +384,13 @@ impl Engine<'_> {
             let g = n.group;
             let under = util < ca.scale_down_utilization_threshold;
             let movable = under
-                && self.ca_pods_movable(ca.allow_unreplicated, id, &mut reserved, &mut resume);
+                && self.ca_pods_movable(
+                    ca.allow_unreplicated,
+                    id,
+                    &budgets,
+                    &mut reserved,
+                    &mut resume,
+                );
             if !movable {
                 self.unneeded_since[id.0 as usize] = None;
                 continue;
@@ -372,8 +410,10 @@ impl Engine<'_> {
                     removed_busy += 1;
                 }
                 self.ca_drain(ca, id)?;
-                // A drain may end the node at once, which changes the node list.
+                // A drain may end the node at once, which changes the node list, and evicts
+                // pods, which changes the budgets.
                 resume.clear();
+                budgets = crate::scheduler::preemption::pdb_budgets(&self.sc.pdbs, &self.pods);
             }
         }
         for (t, r, e) in reserved {
@@ -457,6 +497,7 @@ impl Engine<'_> {
             NodeState::Ready => {
                 self.ready_nodes.retain(|&x| x != id);
                 self.order = crate::scheduler::node_tree_order(&self.nodes, &self.ready_nodes);
+                self.order_epoch += 1;
                 self.ready_alloc -= alloc;
                 self.ready_req -= req;
                 self.update_util();

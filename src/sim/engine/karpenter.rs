@@ -235,7 +235,9 @@ impl Engine<'_> {
             });
             for id in order {
                 let mut reserved = Vec::new();
-                if self.ca_pods_movable(true, id, &mut reserved, &mut Default::default()) {
+                let budgets = crate::scheduler::preemption::pdb_budgets(&self.sc.pdbs, &self.pods);
+                if self.ca_pods_movable(true, id, &budgets, &mut reserved, &mut Default::default())
+                {
                     for (t, r, e) in reserved {
                         self.nodes[t.0 as usize].remove_requests(r, e);
                     }
