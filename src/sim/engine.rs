@@ -1652,9 +1652,13 @@ impl<'s> Engine<'s> {
         };
         st.next_index += 1;
         let duration = spec.duration.as_ref().map(|d| d.sample(&mut st.rng));
-        let pod = spec
-            .template
-            .instantiate(self.now, name, &spec.name, &spec.requests, duration);
+        let pod = spec.template.instantiate(
+            self.now,
+            name,
+            (&spec.name).into(),
+            &spec.requests,
+            duration,
+        );
         match self.admit(pod, Some(c))? {
             Some(key) => self.controllers[c].live.push(key),
             None => self.controllers[c].rejected += 1,
@@ -1847,11 +1851,11 @@ impl<'s> Engine<'s> {
             }
         }
         if attributed > 0 {
-            let ns = match self.namespace_micros.get_mut(&pod.spec.namespace) {
+            let ns = match self.namespace_micros.get_mut(pod.spec.namespace.as_str()) {
                 Some(ns) => ns,
                 None => self
                     .namespace_micros
-                    .entry(pod.spec.namespace.clone())
+                    .entry(pod.spec.namespace.to_string())
                     .or_default(),
             };
             if pod.node.is_some() {

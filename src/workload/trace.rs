@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use csv::{ByteRecord, ReaderBuilder};
 
-use super::{PodSource, PodSpec, WorkloadError, parse_labels};
+use super::{PodSource, PodSpec, SharedLabels, SharedStr, WorkloadError, parse_labels};
 use crate::cluster::resources::Resources;
 use crate::sim::time::{SimDuration, SimTime};
 
@@ -92,6 +92,54 @@ pub struct TraceSource {
     last_submit: SimTime,
     rows: u64,
     stem: String,
+    reuse: RowReuse,
+}
+
+/// The last value made from a column's text, reused while consecutive rows repeat the text:
+/// the rows of one job share namespace, group, image and labels, so a multi-million-row trace
+/// parses and allocates them once per run of rows instead of once per row.
+#[derive(Debug)]
+struct Reuse<T> {
+    text: Vec<u8>,
+    value: Option<T>,
+}
+
+impl<T> Default for Reuse<T> {
+    fn default() -> Self {
+        Reuse {
+            text: Vec::new(),
+            value: None,
+        }
+    }
+}
+
+impl<T: Clone> Reuse<T> {
+    /// The value for the (trimmed) field `raw`: the last one if `raw` is the same text, else
+    /// `make()`'s. Errors are not kept: a bad field fails wherever it appears.
+    fn get(&mut self, raw: &[u8], make: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
+        if let Some(v) = &self.value
+            && self.text == raw
+        {
+            return Ok(v.clone());
+        }
+        let v = make()?;
+        self.text.clear();
+        self.text.extend_from_slice(raw);
+        self.value = Some(v.clone());
+        Ok(v)
+    }
+}
+
+/// The reused values of one trace's text columns.
+#[derive(Debug, Default)]
+struct RowReuse {
+    /// The scenario's namespace for every pod, if it sets one.
+    namespace_override: Option<SharedStr>,
+    namespace: Reuse<SharedStr>,
+    group: Reuse<SharedStr>,
+    image: Reuse<SharedStr>,
+    labels: Reuse<SharedLabels>,
+    node_selector: Reuse<Vec<(String, String)>>,
 }
 
 impl TraceSource {
@@ -174,6 +222,10 @@ impl TraceSource {
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_else(|| "trace".into());
+        let reuse = RowReuse {
+            namespace_override: spec.namespace.as_deref().map(SharedStr::from),
+            ..RowReuse::default()
+        };
         Ok(TraceSource {
             spec,
             reader,
@@ -182,6 +234,7 @@ impl TraceSource {
             last_submit: SimTime::ZERO,
             rows: 0,
             stem,
+            reuse,
         })
     }
 
@@ -261,39 +314,63 @@ impl TraceSource {
                 )
             })?
         };
-        let labels_text = opt(self.cols.labels)?;
-        let mut labels = parse_labels(labels_text)
-            .ok_or_else(|| format!("labels `{labels_text}` are not `key=value;key2=value2`"))?;
-        for (k, v) in &self.spec.labels {
-            if !labels.iter().any(|(lk, _)| lk == k) {
-                labels.push((k.clone(), v.clone()));
+        // Text fields repeated from the previous row (the rows of one job) reuse its values.
+        let reuse = &mut self.reuse;
+        let labels = reuse.labels.get(opt_raw(self.cols.labels), || {
+            let labels_text = opt(self.cols.labels)?;
+            let mut labels = parse_labels(labels_text)
+                .ok_or_else(|| format!("labels `{labels_text}` are not `key=value;key2=value2`"))?;
+            for (k, v) in &self.spec.labels {
+                if !labels.iter().any(|(lk, _)| lk == k) {
+                    labels.push((k.clone(), v.clone()));
+                }
             }
-        }
-        labels.sort();
+            labels.sort();
+            Ok(labels.into())
+        })?;
         let name = match opt(self.cols.name)? {
             "" => format!("{}-{}", self.stem, self.rows),
             n => n.to_string(),
         };
-        let namespace = match (&self.spec.namespace, opt(self.cols.namespace)?) {
-            (Some(ns), _) => ns.clone(),
-            (None, "") => "default".to_string(),
-            (None, ns) => ns.to_string(),
+        let namespace = reuse.namespace.get(opt_raw(self.cols.namespace), || {
+            Ok(
+                match (&reuse.namespace_override, opt(self.cols.namespace)?) {
+                    (Some(ns), _) => ns.clone(),
+                    (None, "") => SharedStr::from("default"),
+                    (None, ns) => ns.into(),
+                },
+            )
+        })?;
+        let group =
+            reuse.group.get(
+                opt_raw(self.cols.group),
+                || Ok(opt(self.cols.group)?.into()),
+            )?;
+        let image_raw = opt_raw(self.cols.image);
+        let image = if !image_raw.is_empty() {
+            reuse
+                .image
+                .get(image_raw, || Ok(opt(self.cols.image)?.into()))?
+        } else if !group.is_empty() {
+            group.clone()
+        } else {
+            SharedStr::from(name.as_str())
         };
-        let group = opt(self.cols.group)?.to_string();
-        let image = match opt(self.cols.image)? {
-            "" if !group.is_empty() => group.clone(),
-            "" => name.clone(),
-            i => i.to_string(),
-        };
-        let sel_text = opt(self.cols.node_selector)?;
-        let mut node_selector = parse_labels(sel_text)
-            .ok_or_else(|| format!("node_selector `{sel_text}` is not `key=value;key2=value2`"))?;
-        for (k, v) in &self.spec.node_selector {
-            if !node_selector.iter().any(|(nk, _)| nk == k) {
-                node_selector.push((k.clone(), v.clone()));
-            }
-        }
-        node_selector.sort();
+        let node_selector = reuse
+            .node_selector
+            .get(opt_raw(self.cols.node_selector), || {
+                let sel_text = opt(self.cols.node_selector)?;
+                let mut node_selector = parse_labels(sel_text).ok_or_else(|| {
+                    format!("node_selector `{sel_text}` is not `key=value;key2=value2`")
+                })?;
+                for (k, v) in &self.spec.node_selector {
+                    if !node_selector.iter().any(|(nk, _)| nk == k) {
+                        node_selector.push((k.clone(), v.clone()));
+                    }
+                }
+                node_selector.sort();
+                Ok(node_selector)
+            })?;
         let submit = SimTime(SimDuration::from_secs_f64(submit_s).0) + self.spec.offset;
         if submit < self.last_submit {
             return Err(format!(
