@@ -57,7 +57,7 @@ fn world(n: usize) -> World {
             let spec = PodSpec {
                 name: format!("p-{i}-{j}"),
                 namespace: "default".into(),
-                labels: labels(&format!("app-{}", (i * 4 + j) % 20)),
+                labels: labels(&format!("app-{}", (i * 4 + j) % 20)).into(),
                 requests: Resources::pod(500, 2048, 0),
                 owner: OwnerKind::ReplicaSet,
                 ..Default::default()
@@ -88,7 +88,7 @@ fn pods() -> Vec<(&'static str, PodSpec)> {
     };
     let replica = PodSpec {
         name: "replica".into(),
-        labels: labels("app-3"),
+        labels: labels("app-3").into(),
         owner: OwnerKind::ReplicaSet,
         ..plain.clone()
     };

@@ -87,15 +87,23 @@ pub fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf, Out
     f.commit()
 }
 
-/// A CSV file written atomically.
+/// A CSV file written atomically. Rows are encoded by a [`RowBuf`] (csv-core decides which
+/// fields need quotes and escapes them, with the csv crate's default settings) and reach the file
+/// in one write each.
 pub struct CsvOut {
     path: PathBuf,
-    writer: csv::Writer<AtomicFile>,
+    file: AtomicFile,
+    /// Fields in the header; every row must have as many (as the csv writer insisted).
+    fields: usize,
+    scratch: RowBuf,
 }
 
 impl Write for AtomicFile {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         self.writer().write(buf)
+    }
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.writer().write_all(buf)
     }
     fn flush(&mut self) -> std::io::Result<()> {
         self.writer().flush()
@@ -108,9 +116,9 @@ impl CsvOut {
         let file = AtomicFile::create(dir, name)?;
         let mut out = CsvOut {
             path: dir.join(name),
-            writer: csv::WriterBuilder::new()
-                .buffer_capacity(1 << 16)
-                .from_writer(file),
+            file,
+            fields: header.len(),
+            scratch: RowBuf::default(),
         };
         out.row(header)?;
         Ok(out)
@@ -128,88 +136,194 @@ impl CsvOut {
         &mut self,
         fields: impl IntoIterator<Item = S>,
     ) -> Result<(), OutputError> {
-        self.writer
-            .write_record(fields)
-            .map_err(|e| self.err(std::io::Error::other(e)))
+        let mut b = std::mem::take(&mut self.scratch);
+        b.clear();
+        for f in fields {
+            b.bytes(f.as_ref());
+        }
+        let written = self.write(&mut b);
+        self.scratch = b;
+        written
+    }
+
+    /// Writes the row in `b` (its fields are kept for the caller).
+    pub fn write(&mut self, b: &mut RowBuf) -> Result<(), OutputError> {
+        if b.fields != self.fields {
+            return Err(self.err(std::io::Error::other(format!(
+                "found record with {} fields, but the previous record has {} fields",
+                b.fields, self.fields
+            ))));
+        }
+        // A row that would be an empty line (one empty field) is written as `""`, as the csv
+        // writer does, so that it reads back as a record.
+        if b.text.is_empty() {
+            b.text.extend_from_slice(b"\"\"");
+        }
+        b.text.push(b'\n');
+        let written = self.file.write_all(&b.text);
+        b.text.pop();
+        written.map_err(|e| self.err(e))
     }
 
     /// Flushes, syncs and renames into place.
     pub fn commit(self) -> Result<PathBuf, OutputError> {
-        let path = self.path.clone();
-        let file = self.writer.into_inner().map_err(|e| OutputError {
-            path,
-            source: std::io::Error::other(e.to_string()),
-        })?;
-        file.commit()
+        self.file.commit()
     }
 }
 
-/// The fields of one CSV row formatted into one reused buffer, so writing a row (one per pod,
-/// millions per run) allocates nothing.
-#[derive(Debug, Default)]
+/// One CSV row encoded into one reused buffer, field by field: text goes through csv-core's
+/// quoting (quoted only when it holds a comma, quote or line break, quotes doubled), numbers
+/// and fixed-point values are appended as digits. Writing a row (one per pod, millions per
+/// run) allocates nothing and costs little per field.
+#[derive(Debug)]
 pub struct RowBuf {
-    text: String,
-    ends: Vec<usize>,
+    /// The encoded fields with their delimiters, no terminator.
+    text: Vec<u8>,
+    fields: usize,
+    quoter: csv_core::Writer,
 }
+
+impl Default for RowBuf {
+    fn default() -> RowBuf {
+        RowBuf {
+            text: Vec::with_capacity(256),
+            fields: 0,
+            quoter: csv_core::WriterBuilder::new().build(),
+        }
+    }
+}
+
+/// Two ASCII digits for each of 0..100.
+const DIGIT_PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+2021222324252627282930313233343536373839\
+4041424344454647484950515253545556575859\
+6061626364656667686970717273747576777879\
+8081828384858687888990919293949596979899";
 
 impl RowBuf {
     /// Empties the buffer for the next row (capacity kept).
     pub fn clear(&mut self) {
         self.text.clear();
-        self.ends.clear();
+        self.fields = 0;
     }
-    fn end(&mut self) {
-        self.ends.push(self.text.len());
+    /// Starts a field: the delimiter after the previous one.
+    fn sep(&mut self) {
+        if self.fields > 0 {
+            self.text.push(b',');
+        }
+        self.fields += 1;
     }
-    /// A text field.
+    /// A text field (quoted if csv-core says it must be).
     pub fn str(&mut self, s: &str) {
-        self.text.push_str(s);
-        self.end();
+        self.bytes(s.as_bytes());
     }
-    /// A formatted field (`format_args!`).
+    /// A field of raw bytes (quoted if csv-core says it must be).
+    pub fn bytes(&mut self, s: &[u8]) {
+        self.sep();
+        if self.quoter.should_quote(s) {
+            self.quoted(s);
+        } else {
+            self.text.extend_from_slice(s);
+        }
+    }
+    /// Appends `s` in quotes, escaped by csv-core.
+    fn quoted(&mut self, s: &[u8]) {
+        let q = self.quoter.get_quote();
+        self.text.push(q);
+        let start = self.text.len();
+        // Escaping at most doubles every byte.
+        self.text.resize(start + 2 * s.len(), 0);
+        let (_, _, n) = csv_core::quote(
+            s,
+            &mut self.text[start..],
+            q,
+            self.quoter.get_escape(),
+            self.quoter.get_double_quote(),
+        );
+        self.text.truncate(start + n);
+        self.text.push(q);
+    }
+    /// A formatted field (`format_args!`), quoted like [`RowBuf::str`].
     pub fn fmt(&mut self, args: std::fmt::Arguments) {
-        let _ = std::fmt::Write::write_fmt(&mut self.text, args);
-        self.end();
+        self.sep();
+        let start = self.text.len();
+        let _ = std::io::Write::write_fmt(&mut self.text, args);
+        if self.quoter.should_quote(&self.text[start..]) {
+            let raw = self.text.split_off(start);
+            self.quoted(&raw);
+        }
     }
-    /// Appends the decimal digits of `v` (no formatting machinery: this runs several times
-    /// per pod row).
+    /// A field `prefix` followed by `s` (`fargate-<pod>`), quoted like [`RowBuf::str`], without
+    /// the formatting machinery.
+    pub fn prefixed(&mut self, prefix: &str, s: &str) {
+        let (p, s) = (prefix.as_bytes(), s.as_bytes());
+        if self.quoter.should_quote(p) || self.quoter.should_quote(s) {
+            self.bytes(&[p, s].concat());
+        } else {
+            self.sep();
+            self.text.extend_from_slice(p);
+            self.text.extend_from_slice(s);
+        }
+    }
+    /// A number as `{}` formats it. Whole quarters below 2^40 (every Fargate vCPU and GB
+    /// figure) are written directly: their shortest round-trip form is their exact decimal,
+    /// at most two fraction digits. Anything else goes through `format_args!`.
+    pub fn float(&mut self, v: f64) {
+        let q = v * 4.0;
+        if v.is_sign_positive() && q < (1u64 << 42) as f64 && q.fract() == 0.0 {
+            let q = q as u64;
+            self.sep();
+            self.digits(q / 4);
+            let frac: &[u8] = match q % 4 {
+                0 => b"",
+                1 => b".25",
+                2 => b".5",
+                _ => b".75",
+            };
+            self.text.extend_from_slice(frac);
+        } else {
+            self.fmt(format_args!("{v}"));
+        }
+    }
+    /// An empty field.
+    pub fn empty(&mut self) {
+        self.sep();
+    }
+    /// Appends the decimal digits of `v`, two at a time.
     fn digits(&mut self, mut v: u64) {
         let mut buf = [0u8; 20];
         let mut i = buf.len();
-        loop {
+        while v >= 100 {
+            let r = (v % 100) as usize * 2;
+            v /= 100;
+            i -= 2;
+            buf[i..i + 2].copy_from_slice(&DIGIT_PAIRS[r..r + 2]);
+        }
+        if v >= 10 {
+            let r = v as usize * 2;
+            i -= 2;
+            buf[i..i + 2].copy_from_slice(&DIGIT_PAIRS[r..r + 2]);
+        } else {
             i -= 1;
-            buf[i] = b'0' + (v % 10) as u8;
-            v /= 10;
-            if v == 0 {
-                break;
-            }
+            buf[i] = b'0' + v as u8;
         }
-        // ASCII digits are valid UTF-8.
-        self.text
-            .push_str(std::str::from_utf8(&buf[i..]).unwrap_or_default());
+        self.text.extend_from_slice(&buf[i..]);
     }
-    /// `int.frac` with `frac` zero-padded to `width` digits.
-    fn fixed(&mut self, int: u64, frac: u64, width: usize) {
+    /// `int.frac` with `frac` (below 10^`width`) zero-padded to `width` (at most 6) digits.
+    fn fixed(&mut self, int: u64, mut frac: u64, width: usize) {
+        self.sep();
         self.digits(int);
-        self.text.push('.');
-        let mut pad = width;
-        let mut f = frac;
-        while f > 0 {
-            pad -= 1;
-            f /= 10;
+        let mut buf = [b'.'; 7];
+        for d in buf[1..=width].iter_mut().rev() {
+            *d = b'0' + (frac % 10) as u8;
+            frac /= 10;
         }
-        for _ in 0..pad.min(width) {
-            self.text.push('0');
-        }
-        if frac > 0 {
-            self.digits(frac);
-        }
-        self.end();
+        self.text.extend_from_slice(&buf[..=width]);
     }
     /// An unsigned integer field.
     pub fn uint(&mut self, v: u64) {
+        self.sep();
         self.digits(v);
-        self.end();
     }
     /// Milliseconds as seconds with 3 decimals (`9.000`), the time columns' format.
     pub fn secs(&mut self, ms: u64) {
@@ -219,21 +333,31 @@ impl RowBuf {
     pub fn opt_secs(&mut self, ms: Option<u64>) {
         match ms {
             Some(ms) => self.secs(ms),
-            None => self.end(),
+            None => self.empty(),
         }
     }
     /// Micro-dollars as dollars with 6 decimals, exactly.
     pub fn micros(&mut self, m: u64) {
         self.fixed(m / 1_000_000, m % 1_000_000, 6);
     }
-    /// The fields in order.
-    pub fn fields(&self) -> impl Iterator<Item = &str> {
-        let mut start = 0;
-        self.ends.iter().map(move |&e| {
-            let f = &self.text[start..e];
-            start = e;
-            f
-        })
+    /// The fields in order, decoded back from the encoded row (for `explain`, once per run).
+    pub fn fields(&self) -> Vec<String> {
+        if self.fields == 0 {
+            return vec![];
+        }
+        let mut line = self.text.clone();
+        if line.is_empty() {
+            return vec![String::new()];
+        }
+        line.push(b'\n');
+        let mut rec = csv::StringRecord::new();
+        let mut r = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(&line[..]);
+        match r.read_record(&mut rec) {
+            Ok(true) => rec.iter().map(str::to_string).collect(),
+            _ => vec![],
+        }
     }
 }
 
@@ -249,19 +373,25 @@ mod row_tests {
             1,
             9,
             10,
+            99,
+            100,
             999,
             1000,
             1001,
             60_000,
+            999_999,
+            1_000_000,
             123_456_789,
             u64::MAX / 7,
+            u64::MAX - 1,
+            u64::MAX,
         ];
         for &v in &cases {
             b.secs(v);
             b.micros(v);
             b.uint(v);
         }
-        let got: Vec<&str> = b.fields().collect();
+        let got = b.fields();
         let mut want = Vec::new();
         for &v in &cases {
             want.push(format!("{}.{:03}", v / 1000, v % 1000));
@@ -269,6 +399,108 @@ mod row_tests {
             want.push(v.to_string());
         }
         assert_eq!(got, want);
+        let mut line = Vec::new();
+        for v in &want {
+            if !line.is_empty() {
+                line.push(b',');
+            }
+            line.extend_from_slice(v.as_bytes());
+        }
+        assert_eq!(b.text, line);
+    }
+
+    #[test]
+    fn floats_and_prefixed_fields_match_format() {
+        let mut cases = vec![
+            0.0f64,
+            -0.0,
+            0.25,
+            0.5,
+            0.75,
+            1.0,
+            2.5,
+            30.0,
+            120.0,
+            0.1,
+            1.0 / 3.0,
+            0.125,
+            -0.25,
+            -1.0,
+            1e15,
+            (1u64 << 40) as f64 - 0.25,
+            (1u64 << 40) as f64,
+            1e300,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+        ];
+        cases.extend((0..20_000u32).map(|m| f64::from(m) / 1024.0));
+        cases.extend((0..20_000u32).map(|m| f64::from(m) / 1000.0));
+        let mut b = RowBuf::default();
+        for &v in &cases {
+            b.float(v);
+        }
+        let want: Vec<String> = cases.iter().map(|v| format!("{v}")).collect();
+        assert_eq!(b.fields(), want);
+        b.clear();
+        for (p, s) in [
+            ("fargate-", "web-1"),
+            ("fargate-", "a,b"),
+            ("x\"", ""),
+            ("", ""),
+        ] {
+            b.prefixed(p, s);
+            b.fmt(format_args!("{p}{s}"));
+        }
+        let f = b.fields();
+        for pair in f.chunks(2) {
+            assert_eq!(pair[0], pair[1]);
+        }
+        assert_eq!(f[2], "fargate-a,b");
+    }
+
+    /// Rows encode exactly as the csv crate's writer encodes them.
+    #[test]
+    fn rows_encode_as_the_csv_writer_does() {
+        let rows: Vec<Vec<&str>> = vec![
+            vec![
+                "a",
+                "",
+                "b,c",
+                "say \"hi\"",
+                "line\nbreak",
+                "cr\r",
+                "\"",
+                ",",
+                " sp ",
+            ],
+            vec![""],
+            vec!["", ""],
+            vec!["#x", "é,ü", "tab\there", "'q'"],
+        ];
+        for row in rows {
+            let mut w = csv::Writer::from_writer(vec![]);
+            w.write_record(&row).unwrap();
+            let want = w.into_inner().unwrap();
+            let dir = tempfile::tempdir().unwrap();
+            let mut out = super::CsvOut::create(dir.path(), "r.csv", &row).unwrap();
+            let mut b = RowBuf::default();
+            for f in &row {
+                b.str(f);
+            }
+            assert_eq!(b.fields(), row);
+            out.write(&mut b).unwrap();
+            b.clear();
+            for f in &row {
+                b.fmt(format_args!("{f}"));
+            }
+            out.write(&mut b).unwrap();
+            out.commit().unwrap();
+            let got = std::fs::read(dir.path().join("r.csv")).unwrap();
+            assert_eq!(got, [&want[..], &want, &want].concat(), "{row:?}");
+        }
     }
 }
 

@@ -31,10 +31,10 @@ fn template(
 ) -> (PodTemplate, RequestChoice) {
     (
         PodTemplate {
-            namespace: t.namespace.clone(),
-            labels: t.labels.clone(),
+            namespace: t.namespace.clone().into(),
+            labels: t.labels.clone().into(),
             priority,
-            image: t.image.clone(),
+            image: t.image.clone().into(),
             node_selector: t.node_selector.clone(),
             tolerations: t.tolerations.clone(),
             privileged: t.privileged,

@@ -1465,10 +1465,10 @@ struct TemplateFields<'a> {
 
 fn template(cx: &mut Ctx, p: &str, name: &str, f: TemplateFields) -> PodTemplate {
     PodTemplate {
-        namespace: f.namespace.clone().unwrap_or_else(|| "default".into()),
-        labels: sorted_pairs(f.labels),
+        namespace: f.namespace.as_deref().unwrap_or("default").into(),
+        labels: sorted_pairs(f.labels).into(),
         priority: f.priority.unwrap_or(0),
-        image: f.image.clone().unwrap_or_else(|| name.to_string()),
+        image: f.image.as_deref().unwrap_or(name).into(),
         node_selector: sorted_pairs(f.node_selector),
         tolerations: tolerations(cx, &format!("{p}.tolerations"), f.tolerations),
         privileged: f.privileged.unwrap_or(false),

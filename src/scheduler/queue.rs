@@ -18,7 +18,7 @@ use std::ops::Bound;
 use crate::cluster::pod::PodKey;
 use crate::cluster::resources::Resources;
 use crate::cluster::taints::Toleration;
-use crate::workload::{PodConstraints, PodSpec};
+use crate::workload::{PodConstraints, PodSpec, SharedLabels, SharedStr};
 use std::sync::Arc;
 
 /// What makes two pods interchangeable for the filters.
@@ -35,9 +35,9 @@ pub struct ClassKey {
     /// Tolerations.
     pub tolerations: Vec<Toleration>,
     /// Namespace (other pods' anti-affinity terms select by namespace).
-    pub namespace: String,
+    pub namespace: SharedStr,
     /// Labels (other pods' anti-affinity terms select by labels).
-    pub labels: Vec<(String, String)>,
+    pub labels: SharedLabels,
     /// Affinity and spread.
     pub constraints: Arc<PodConstraints>,
 }
@@ -228,13 +228,13 @@ mod tests {
             submit: SimTime::ZERO,
             name: String::new(),
             namespace: "default".into(),
-            group: String::new(),
-            labels: vec![],
+            group: String::new().into(),
+            labels: vec![].into(),
             requests: Resources::pod(cpu, 100, 0),
             ephemeral_mib: 0,
             duration: None,
             priority: prio,
-            image: String::new(),
+            image: String::new().into(),
             node_selector: vec![],
             tolerations: vec![],
             privileged: false,
@@ -289,7 +289,7 @@ mod tests {
         let mut classes = PodClasses::default();
         let a = pod(500, 0);
         let mut b = pod(500, 0);
-        b.labels = vec![("app".into(), "web".into())];
+        b.labels = vec![("app".into(), "web".into())].into();
         assert_eq!(classes.id_of(&a), 0);
         assert_eq!(classes.id_of(&a), 0);
         assert_eq!(classes.id_of(&b), 1);

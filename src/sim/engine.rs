@@ -1673,9 +1673,13 @@ impl<'s> Engine<'s> {
         };
         st.next_index += 1;
         let duration = spec.duration.as_ref().map(|d| d.sample(&mut st.rng));
-        let pod = spec
-            .template
-            .instantiate(self.now, name, &spec.name, &spec.requests, duration);
+        let pod = spec.template.instantiate(
+            self.now,
+            name,
+            (&spec.name).into(),
+            &spec.requests,
+            duration,
+        );
         match self.admit(pod, Some(c))? {
             Some(key) => self.controllers[c].live.push(key),
             None => self.controllers[c].rejected += 1,
@@ -1869,11 +1873,11 @@ impl<'s> Engine<'s> {
             }
         }
         if attributed > 0 {
-            let ns = match self.namespace_micros.get_mut(&pod.spec.namespace) {
+            let ns = match self.namespace_micros.get_mut(pod.spec.namespace.as_str()) {
                 Some(ns) => ns,
                 None => self
                     .namespace_micros
-                    .entry(pod.spec.namespace.clone())
+                    .entry(pod.spec.namespace.to_string())
                     .or_default(),
             };
             if pod.node.is_some() {
@@ -1906,8 +1910,8 @@ impl<'s> Engine<'s> {
         let ec2_node = pod.node.map(|id| &self.nodes[id.0 as usize]);
         match (ec2_node, &pod.fargate) {
             (Some(n), _) => b.str(&n.name),
-            (None, Some(_)) if started_fargate => b.fmt(format_args!("fargate-{}", s.name)),
-            _ => b.str(""),
+            (None, Some(_)) if started_fargate => b.prefixed("fargate-", &s.name),
+            _ => b.empty(),
         }
         b.str(ec2_node.map_or("", |n| &self.sc.cluster.node_groups[n.group].name));
         b.str(
@@ -1918,23 +1922,23 @@ impl<'s> Engine<'s> {
         match (ec2_node, &pod.fargate) {
             (Some(n), _) => b.str(&self.sc.cluster.zones[n.zone]),
             (None, Some(f)) if started_fargate => b.str(&self.sc.cluster.zones[f.zone]),
-            _ => b.str(""),
+            _ => b.empty(),
         }
         b.uint(s.requests.cpu_m);
         b.uint(s.requests.memory_mib);
         match &pod.fargate {
             Some(f) if started_fargate => {
-                b.fmt(format_args!("{}", f.size.vcpu()));
-                b.fmt(format_args!("{}", f.size.memory_gb()));
+                b.float(f.size.vcpu());
+                b.float(f.size.memory_gb());
             }
             _ => {
-                b.str("");
-                b.str("");
+                b.empty();
+                b.empty();
             }
         }
         match fargate_billed {
             Some(ms) => b.secs(ms),
-            None => b.str(""),
+            None => b.empty(),
         }
         b.micros(micros);
         b.str(pod.reason.as_deref().unwrap_or(""));
@@ -1944,11 +1948,11 @@ impl<'s> Engine<'s> {
                 POD_COLUMNS
                     .iter()
                     .zip(b.fields())
-                    .map(|(c, v)| (c.to_string(), v.to_string()))
+                    .map(|(c, v)| (c.to_string(), v))
                     .collect(),
             );
         }
-        let written = self.out.pods.row(b.fields());
+        let written = self.out.pods.write(&mut b);
         self.row_buf = b;
         written?;
         Ok(())

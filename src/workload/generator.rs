@@ -5,7 +5,7 @@
 use rand::RngExt;
 use rand_distr::{Distribution as _, Exp};
 
-use super::{PodSource, PodSpec, PodTemplate, WorkloadError};
+use super::{PodSource, PodSpec, PodTemplate, SharedStr, WorkloadError};
 use crate::scenario::distribution::Distribution;
 use crate::sim::rng::{SimRng, stream};
 use crate::sim::time::{SimDuration, SimTime};
@@ -68,6 +68,8 @@ pub struct GeneratorSpec {
 #[derive(Debug)]
 pub struct GeneratorSource {
     spec: GeneratorSpec,
+    /// The generator's name, the group of every pod, shared by them.
+    group: SharedStr,
     rng: SimRng,
     now_ms: f64,
     produced: u64,
@@ -85,6 +87,7 @@ impl GeneratorSource {
         let total_weight = spec.requests.iter().map(|r| r.weight).sum();
         GeneratorSource {
             now_ms: spec.start.0 as f64,
+            group: SharedStr::from(&spec.name),
             spec,
             rng,
             produced: 0,
@@ -171,7 +174,7 @@ impl PodSource for GeneratorSource {
         Ok(Some(s.template.instantiate(
             submit,
             format!("{}-{}", s.name, i),
-            &s.name,
+            self.group.clone(),
             &s.requests[choice],
             duration,
         )))

@@ -7,6 +7,7 @@ pub mod controller;
 pub mod generator;
 pub mod importers;
 pub mod manifest;
+pub mod shared;
 pub mod trace;
 
 use std::path::PathBuf;
@@ -21,6 +22,7 @@ use crate::sim::time::{SimDuration, SimTime};
 pub use constraints::PodConstraints;
 pub use controller::{ControllerKind, ControllerSpec, PdbSpec};
 pub use generator::{Arrivals, GeneratorSource, GeneratorSpec, RequestChoice};
+pub use shared::{SharedLabels, SharedStr};
 pub use trace::{TraceSource, TraceSpec};
 
 /// The controller that owns a pod. It decides what happens to an evicted pod (a controller
@@ -46,12 +48,12 @@ pub struct PodSpec {
     pub submit: SimTime,
     /// Pod name, unique within its source.
     pub name: String,
-    /// Kubernetes namespace; drives Fargate profile matching.
-    pub namespace: String,
-    /// Job, deployment or generator the pod belongs to, for reports.
-    pub group: String,
-    /// Pod labels, sorted by key.
-    pub labels: Vec<(String, String)>,
+    /// Kubernetes namespace; drives Fargate profile matching. Shared by the pods that carry it.
+    pub namespace: SharedStr,
+    /// Job, deployment or generator the pod belongs to, for reports. Shared by its pods.
+    pub group: SharedStr,
+    /// Pod labels, sorted by key. Shared by the pods of one job or template.
+    pub labels: SharedLabels,
     /// Effective requests (cpu, memory, GPUs; one pod slot).
     pub requests: Resources,
     /// Ephemeral storage request in MiB (0 = none).
@@ -60,8 +62,9 @@ pub struct PodSpec {
     pub duration: Option<SimDuration>,
     /// Pod priority (higher is scheduled first).
     pub priority: i32,
-    /// Container image; EC2 nodes cache it after the first pull.
-    pub image: String,
+    /// Container image; EC2 nodes cache it after the first pull. Shared by the pods that
+    /// carry it.
+    pub image: SharedStr,
     /// `nodeSelector` labels the node must carry.
     pub node_selector: Vec<(String, String)>,
     /// Tolerations for node taints.
@@ -84,13 +87,13 @@ pub struct PodSpec {
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PodTemplate {
     /// Namespace of every pod.
-    pub namespace: String,
+    pub namespace: SharedStr,
     /// Labels of every pod, sorted by key.
-    pub labels: Vec<(String, String)>,
+    pub labels: SharedLabels,
     /// Priority of every pod.
     pub priority: i32,
     /// Image of every pod.
-    pub image: String,
+    pub image: SharedStr,
     /// Node selector of every pod.
     pub node_selector: Vec<(String, String)>,
     /// Tolerations of every pod.
@@ -115,7 +118,7 @@ impl PodTemplate {
         &self,
         submit: SimTime,
         name: String,
-        group: &str,
+        group: SharedStr,
         requests: &RequestChoice,
         duration: Option<SimDuration>,
     ) -> PodSpec {
@@ -123,7 +126,7 @@ impl PodTemplate {
             submit,
             name,
             namespace: self.namespace.clone(),
-            group: group.to_string(),
+            group,
             labels: self.labels.clone(),
             requests: Resources::pod(requests.cpu_m, requests.memory_mib, requests.gpus),
             ephemeral_mib: requests.ephemeral_mib,

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use csv::{ByteRecord, ReaderBuilder};
 
-use super::{PodSource, PodSpec, WorkloadError, parse_labels};
+use super::{PodSource, PodSpec, SharedLabels, SharedStr, WorkloadError, parse_labels};
 use crate::cluster::resources::Resources;
 use crate::sim::time::{SimDuration, SimTime};
 
@@ -92,6 +92,54 @@ pub struct TraceSource {
     last_submit: SimTime,
     rows: u64,
     stem: String,
+    reuse: RowReuse,
+}
+
+/// The last value made from a column's text, reused while consecutive rows repeat the text:
+/// the rows of one job share namespace, group, image and labels, so a multi-million-row trace
+/// parses and allocates them once per run of rows instead of once per row.
+#[derive(Debug)]
+struct Reuse<T> {
+    text: Vec<u8>,
+    value: Option<T>,
+}
+
+impl<T> Default for Reuse<T> {
+    fn default() -> Self {
+        Reuse {
+            text: Vec::new(),
+            value: None,
+        }
+    }
+}
+
+impl<T: Clone> Reuse<T> {
+    /// The value for the (trimmed) field `raw`: the last one if `raw` is the same text, else
+    /// `make()`'s. Errors are not kept: a bad field fails wherever it appears.
+    fn get(&mut self, raw: &[u8], make: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
+        if let Some(v) = &self.value
+            && self.text == raw
+        {
+            return Ok(v.clone());
+        }
+        let v = make()?;
+        self.text.clear();
+        self.text.extend_from_slice(raw);
+        self.value = Some(v.clone());
+        Ok(v)
+    }
+}
+
+/// The reused values of one trace's text columns.
+#[derive(Debug, Default)]
+struct RowReuse {
+    /// The scenario's namespace for every pod, if it sets one.
+    namespace_override: Option<SharedStr>,
+    namespace: Reuse<SharedStr>,
+    group: Reuse<SharedStr>,
+    image: Reuse<SharedStr>,
+    labels: Reuse<SharedLabels>,
+    node_selector: Reuse<Vec<(String, String)>>,
 }
 
 impl TraceSource {
@@ -104,7 +152,6 @@ impl TraceSource {
         let mut reader = ReaderBuilder::new()
             .has_headers(true)
             .flexible(true)
-            .trim(csv::Trim::All)
             .from_reader(BufReader::with_capacity(1 << 16, file));
         let err = |line: u64, message: String| WorkloadError::Trace {
             path: spec.path.clone(),
@@ -115,9 +162,11 @@ impl TraceSource {
             .headers()
             .map_err(|e| err(1, format!("cannot read the header: {e}")))?
             .clone();
+        // Header names are trimmed of Unicode whitespace around a byte-order mark, as csv's
+        // `Trim::All` did before the mark was stripped.
         let names: Vec<String> = headers
             .iter()
-            .map(|h| h.trim_start_matches('\u{feff}').trim().to_string())
+            .map(|h| h.trim().trim_start_matches('\u{feff}').trim().to_string())
             .collect();
         if names.len() <= 1 && names.iter().all(String::is_empty) {
             return Err(err(
@@ -173,6 +222,10 @@ impl TraceSource {
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_else(|| "trace".into());
+        let reuse = RowReuse {
+            namespace_override: spec.namespace.as_deref().map(SharedStr::from),
+            ..RowReuse::default()
+        };
         Ok(TraceSource {
             spec,
             reader,
@@ -181,13 +234,17 @@ impl TraceSource {
             last_submit: SimTime::ZERO,
             rows: 0,
             stem,
+            reuse,
         })
     }
 
     fn parse_row(&mut self, line: u64) -> Result<PodSpec, String> {
         let rec = &self.record;
+        // Fields are trimmed of ASCII whitespace (what csv's `Trim::All` does to every field of
+        // every record) only when read, and only the fields read are checked for UTF-8: a bad
+        // byte in a column the reader ignores is accepted.
         let field = |i: usize| -> Result<&str, String> {
-            std::str::from_utf8(rec.get(i).unwrap_or(b""))
+            std::str::from_utf8(rec.get(i).unwrap_or(b"").trim_ascii())
                 .map_err(|_| format!("column {} is not valid UTF-8", i + 1))
         };
         let opt = |i: Option<usize>| -> Result<&str, String> {
@@ -196,7 +253,16 @@ impl TraceSource {
                 None => Ok(""),
             }
         };
-        let number = |name: &str, text: &str| -> Result<f64, String> {
+        let raw = |i: usize| rec.get(i).unwrap_or(b"").trim_ascii();
+        // A plain decimal (the common case) is parsed straight from its bytes; anything else,
+        // and every error, goes through `str::parse` and the messages below.
+        let number = |name: &str, i: usize| -> Result<f64, String> {
+            if let Some(v) = plain_decimal(raw(i))
+                && v <= 1.0e12
+            {
+                return Ok(v);
+            }
+            let text = field(i)?;
             let v: f64 = text.parse().map_err(|_| {
                 if text.is_empty() {
                     format!("{name} is empty; expected a number")
@@ -212,66 +278,99 @@ impl TraceSource {
             }
             Ok(v)
         };
-        let submit_s = number("submit_s", field(self.cols.submit)?)?;
-        let cpu_m = number("cpu_m", field(self.cols.cpu)?)?;
-        let memory_mib = number("memory_mib", field(self.cols.memory)?)?;
-        let dur_text = field(self.cols.duration)?;
-        let duration = if dur_text.is_empty() {
+        let submit_s = number("submit_s", self.cols.submit)?;
+        let cpu_m = number("cpu_m", self.cols.cpu)?;
+        let memory_mib = number("memory_mib", self.cols.memory)?;
+        let duration = if raw(self.cols.duration).is_empty() {
             None
         } else {
-            Some(SimDuration::from_secs_f64(number("duration_s", dur_text)?))
+            Some(SimDuration::from_secs_f64(number(
+                "duration_s",
+                self.cols.duration,
+            )?))
         };
-        let gpu_text = opt(self.cols.gpu)?;
-        let gpus: u32 = if gpu_text.is_empty() {
+        let opt_raw = |i: Option<usize>| i.map_or(&b""[..], raw);
+        let gpu_raw = opt_raw(self.cols.gpu);
+        let gpus: u32 = if gpu_raw.is_empty() {
             0
+        } else if let Some(v) = plain_whole(gpu_raw) {
+            v
         } else {
+            let gpu_text = opt(self.cols.gpu)?;
             gpu_text
                 .parse()
                 .map_err(|_| format!("gpu `{gpu_text}` is not a whole number >= 0"))?
         };
-        let prio_text = opt(self.cols.priority)?;
-        let priority: i32 = if prio_text.is_empty() {
+        let prio_raw = opt_raw(self.cols.priority);
+        let priority: i32 = if prio_raw.is_empty() {
             0
+        } else if let Some(v) = plain_whole(prio_raw) {
+            v as i32
         } else {
+            let prio_text = opt(self.cols.priority)?;
             prio_text.parse().map_err(|_| {
                 format!(
                     "priority `{prio_text}` is not a whole number from -2147483648 to 2147483647"
                 )
             })?
         };
-        let labels_text = opt(self.cols.labels)?;
-        let mut labels = parse_labels(labels_text)
-            .ok_or_else(|| format!("labels `{labels_text}` are not `key=value;key2=value2`"))?;
-        for (k, v) in &self.spec.labels {
-            if !labels.iter().any(|(lk, _)| lk == k) {
-                labels.push((k.clone(), v.clone()));
+        // Text fields repeated from the previous row (the rows of one job) reuse its values.
+        let reuse = &mut self.reuse;
+        let labels = reuse.labels.get(opt_raw(self.cols.labels), || {
+            let labels_text = opt(self.cols.labels)?;
+            let mut labels = parse_labels(labels_text)
+                .ok_or_else(|| format!("labels `{labels_text}` are not `key=value;key2=value2`"))?;
+            for (k, v) in &self.spec.labels {
+                if !labels.iter().any(|(lk, _)| lk == k) {
+                    labels.push((k.clone(), v.clone()));
+                }
             }
-        }
-        labels.sort();
+            labels.sort();
+            Ok(labels.into())
+        })?;
         let name = match opt(self.cols.name)? {
             "" => format!("{}-{}", self.stem, self.rows),
             n => n.to_string(),
         };
-        let namespace = match (&self.spec.namespace, opt(self.cols.namespace)?) {
-            (Some(ns), _) => ns.clone(),
-            (None, "") => "default".to_string(),
-            (None, ns) => ns.to_string(),
+        let namespace = reuse.namespace.get(opt_raw(self.cols.namespace), || {
+            Ok(
+                match (&reuse.namespace_override, opt(self.cols.namespace)?) {
+                    (Some(ns), _) => ns.clone(),
+                    (None, "") => SharedStr::from("default"),
+                    (None, ns) => ns.into(),
+                },
+            )
+        })?;
+        let group =
+            reuse.group.get(
+                opt_raw(self.cols.group),
+                || Ok(opt(self.cols.group)?.into()),
+            )?;
+        let image_raw = opt_raw(self.cols.image);
+        let image = if !image_raw.is_empty() {
+            reuse
+                .image
+                .get(image_raw, || Ok(opt(self.cols.image)?.into()))?
+        } else if !group.is_empty() {
+            group.clone()
+        } else {
+            SharedStr::from(name.as_str())
         };
-        let group = opt(self.cols.group)?.to_string();
-        let image = match opt(self.cols.image)? {
-            "" if !group.is_empty() => group.clone(),
-            "" => name.clone(),
-            i => i.to_string(),
-        };
-        let sel_text = opt(self.cols.node_selector)?;
-        let mut node_selector = parse_labels(sel_text)
-            .ok_or_else(|| format!("node_selector `{sel_text}` is not `key=value;key2=value2`"))?;
-        for (k, v) in &self.spec.node_selector {
-            if !node_selector.iter().any(|(nk, _)| nk == k) {
-                node_selector.push((k.clone(), v.clone()));
-            }
-        }
-        node_selector.sort();
+        let node_selector = reuse
+            .node_selector
+            .get(opt_raw(self.cols.node_selector), || {
+                let sel_text = opt(self.cols.node_selector)?;
+                let mut node_selector = parse_labels(sel_text).ok_or_else(|| {
+                    format!("node_selector `{sel_text}` is not `key=value;key2=value2`")
+                })?;
+                for (k, v) in &self.spec.node_selector {
+                    if !node_selector.iter().any(|(nk, _)| nk == k) {
+                        node_selector.push((k.clone(), v.clone()));
+                    }
+                }
+                node_selector.sort();
+                Ok(node_selector)
+            })?;
         let submit = SimTime(SimDuration::from_secs_f64(submit_s).0) + self.spec.offset;
         if submit < self.last_submit {
             return Err(format!(
@@ -302,6 +401,59 @@ impl TraceSource {
             owner: super::OwnerKind::Job,
         })
     }
+}
+
+/// `digits[.digits]` parsed exactly as `str::parse::<f64>` would, when that takes no more than
+/// one correctly rounded division: a mantissa below 2^53 and at most 22 fraction digits (both
+/// the mantissa and the power of ten are then exact in an f64). `None` for anything else
+/// (signs, exponents, `inf`, long mantissas, empty input, a non-ASCII byte), which the caller
+/// parses the slow way.
+fn plain_decimal(b: &[u8]) -> Option<f64> {
+    const POW10: [f64; 23] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+        1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+    ];
+    let mut mantissa: u64 = 0;
+    let mut digits = 0usize;
+    let mut frac: Option<usize> = None;
+    for &c in b {
+        match c {
+            b'0'..=b'9' => {
+                // 19 digits always fit in a u64; the 2^53 bound is checked below.
+                if digits == 19 {
+                    return None;
+                }
+                mantissa = mantissa * 10 + u64::from(c - b'0');
+                digits += 1;
+                if let Some(f) = frac.as_mut() {
+                    *f += 1;
+                }
+            }
+            b'.' if frac.is_none() => frac = Some(0),
+            _ => return None,
+        }
+    }
+    let frac = frac.unwrap_or(0);
+    if digits == 0 || mantissa > (1 << 53) || frac >= POW10.len() {
+        return None;
+    }
+    Some(mantissa as f64 / POW10[frac])
+}
+
+/// A whole number of at most 9 ASCII digits (so it fits in a u32 and an i32), as
+/// `str::parse` would read it; `None` for anything else, which the caller parses the slow way.
+fn plain_whole(b: &[u8]) -> Option<u32> {
+    if b.is_empty() || b.len() > 9 {
+        return None;
+    }
+    let mut v: u32 = 0;
+    for &c in b {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v * 10 + u32::from(c - b'0');
+    }
+    Some(v)
 }
 
 impl PodSource for TraceSource {
@@ -377,6 +529,72 @@ mod tests {
         assert_eq!(pods[1].duration, None);
         assert_eq!(pods[1].requests, Resources::pod(250, 256, 1));
         assert_eq!(pods[1].priority, 7);
+    }
+
+    #[test]
+    fn plain_numbers_parse_as_str_parse_does() {
+        let cases = [
+            "0",
+            "1",
+            "007",
+            "0.5",
+            "131.964",
+            "0.46484375",
+            ".5",
+            "5.",
+            ".",
+            "",
+            "1.2.3",
+            "9007199254740992",
+            "9007199254740993",
+            "12345678901234567890",
+            "0.1",
+            "0.3",
+            "1e3",
+            "-1",
+            "+1",
+            "inf",
+            "NaN",
+            "1000000000000",
+            "123456789.123456",
+            "0.0000000000000000000001",
+            "0.00000000000000000000001",
+            "99999999999999999",
+            "1_0",
+            " 1",
+            "\u{663}",
+        ];
+        for c in cases {
+            if let Some(v) = plain_decimal(c.as_bytes()) {
+                assert_eq!(
+                    Some(v.to_bits()),
+                    c.parse::<f64>().ok().map(f64::to_bits),
+                    "{c}"
+                );
+            }
+            if let Some(v) = plain_whole(c.as_bytes()) {
+                assert_eq!(Ok(v), c.parse::<u32>(), "{c}");
+                assert_eq!(Ok(v as i32), c.parse::<i32>(), "{c}");
+            }
+        }
+        assert_eq!(plain_decimal(b"131.964"), Some(131.964));
+        assert_eq!(plain_decimal(b"1e3"), None);
+        assert_eq!(plain_whole(b"999999999"), Some(999_999_999));
+        assert_eq!(plain_whole(b"1000000000"), None);
+        // Random decimals of every length the fast path takes.
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let m = x >> (x % 40);
+            let text = m.to_string();
+            let point = (x >> 50) as usize % (text.len() + 1);
+            let c = format!("{}.{}", &text[..point], &text[point..]);
+            if let Some(v) = plain_decimal(c.as_bytes()) {
+                assert_eq!(v.to_bits(), c.parse::<f64>().unwrap().to_bits(), "{c}");
+            }
+        }
     }
 
     #[test]

@@ -156,7 +156,9 @@ impl P {
         self
     }
     fn label(mut self, k: &str, v: &str) -> Self {
-        set_label(&mut self.0.labels, k, v);
+        let mut labels = self.0.labels.to_vec();
+        set_label(&mut labels, k, v);
+        self.0.labels = labels.into();
         self
     }
     fn ns(mut self, namespace: &str) -> Self {

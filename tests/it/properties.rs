@@ -124,7 +124,8 @@ fn spec(i: usize, p: &PodIn, max_skew: u32) -> PodSpec {
         labels: vec![(
             "app".into(),
             if p.web { "web".into() } else { "other".into() },
-        )],
+        )]
+        .into(),
         requests: Resources::pod(p.cpu, p.mem, 0),
         // Spread pods carry no nodeSelector, so every zone with a node is one of their domains.
         node_selector: if p.selector && !p.web {

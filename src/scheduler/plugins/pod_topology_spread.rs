@@ -64,7 +64,7 @@ pub fn effective_constraints(
         Defaulting::List(l) => l.clone(),
     };
     let selector = LabelSelector {
-        match_labels: pod.labels.clone(),
+        match_labels: pod.labels.to_vec(),
         match_expressions: Vec::new(),
     };
     (
@@ -126,7 +126,7 @@ fn has_all_keys(node: &Node, constraints: &[TopologySpreadConstraint]) -> bool {
 fn query_of(pod: &PodSpec, c: &TopologySpreadConstraint) -> PodQuery {
     PodQuery {
         selector: c.selector.clone(),
-        namespaces: vec![pod.namespace.clone()],
+        namespaces: vec![pod.namespace.to_string()],
     }
 }
 

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use super::{Entry, ImportError, ImportOptions, ImportSummary, PodWriter};
-use crate::workload::{PodSource, TraceSource, TraceSpec, WorkloadError};
+use crate::workload::{PodSource, SharedStr, TraceSource, TraceSpec, WorkloadError};
 
 fn open(input: &Path) -> Result<TraceSource, ImportError> {
     TraceSource::open(TraceSpec::plain(input.to_path_buf())).map_err(convert)
@@ -65,7 +65,7 @@ pub fn import(
     out: &Path,
     opts: &ImportOptions,
 ) -> Result<ImportSummary, ImportError> {
-    let mut groups: HashMap<String, u64> = HashMap::new();
+    let mut groups: HashMap<SharedStr, u64> = HashMap::new();
     if opts.batch_namespace.is_some() {
         let mut scratch = ImportSummary::default();
         let counting = ImportOptions {
@@ -98,14 +98,14 @@ pub fn import(
             count: 1,
             name: p.name,
             indexed: false,
-            namespace: Some(p.namespace),
+            namespace: Some(p.namespace.into()),
             labels: labels.join(";"),
             priority: if p.priority == 0 {
                 String::new()
             } else {
                 p.priority.to_string()
             },
-            group: p.group,
+            group: p.group.into(),
             instances,
         })
     })?;
