@@ -449,7 +449,49 @@ impl Scheduler {
                 // so an empty result is never "only pod-dependent", which is what an empty
                 // failure list yields below.
                 cache.refresh(view.nodes, view.order, judge);
-                processed = cache.window(view.order, start, want, feasible, &mut base);
+                let w = &profile.weights;
+                let only_base = (w.taint_toleration == 0
+                    || !cache.order_may_have_taints(view.nodes, view.order))
+                    && (w.node_affinity == 0 || pod.constraints.node_affinity.preferred.is_empty())
+                    && (w.pod_topology_spread == 0
+                        || !pod_topology_spread::may_score(pod, &profile.spread_defaulting))
+                    && (w.inter_pod_affinity == 0 || !inter_pod_affinity::may_score(pod, topo));
+                if only_base {
+                    // No other plugin scores this pod: a node's total is its base score, so
+                    // the best node is chosen during the walk (the same reservoir as below,
+                    // in the same order, drawing the same random numbers).
+                    let rng = &mut self.rng;
+                    let mut best: Option<(i64, NodeId)> = None;
+                    let mut ties = 0u32;
+                    let (processed, _) =
+                        cache.window(view.order, start, want, |id, s| match best {
+                            Some((bs, _)) if s < bs => {}
+                            Some((bs, _)) if s == bs => {
+                                ties += 1;
+                                if rng.random_range(0..ties + 1) == 0 {
+                                    best = Some((s, id));
+                                }
+                            }
+                            _ => {
+                                best = Some((s, id));
+                                ties = 0;
+                            }
+                        });
+                    self.scratch.base = base;
+                    if all > 0 {
+                        self.next_start = (start + processed) % all;
+                    }
+                    return best.map(|(_, id)| id).ok_or(Unschedulable {
+                        nodes: all,
+                        ..Default::default()
+                    });
+                }
+                processed = cache
+                    .window(view.order, start, want, |id, s| {
+                        feasible.push(id);
+                        base.push(s);
+                    })
+                    .0;
             } else {
                 for &id in head.iter().chain(tail) {
                     if feasible.len() >= want {

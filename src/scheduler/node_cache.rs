@@ -242,21 +242,22 @@ impl NodeCache {
         }
     }
 
-    /// The first `want` feasible nodes of the order from position `start` on (wrapping), with
-    /// their base scores, as a walk over every node would find them; returns how many nodes
-    /// that walk would have processed.
+    /// Hands `visit` the first `want` feasible nodes of the order from position `start` on
+    /// (wrapping) with their base scores, in the order a walk over every node would meet them;
+    /// returns how many nodes that walk would have processed and how many were visited.
+    #[inline(always)]
     pub fn window(
         &self,
         order: &[NodeId],
         start: usize,
         want: usize,
-        feasible: &mut Vec<NodeId>,
-        base: &mut Vec<i64>,
-    ) -> usize {
+        mut visit: impl FnMut(NodeId, i64),
+    ) -> (usize, usize) {
         let n = order.len();
         if want == 0 || n == 0 {
-            return 0;
+            return (0, 0);
         }
+        let mut found = 0;
         let mut last = None;
         for (from, to) in [(start, n), (0, start)] {
             let mut p = from;
@@ -270,9 +271,9 @@ impl NodeCache {
                 if p >= to {
                     break;
                 }
-                feasible.push(order[p]);
-                base.push(self.score_at[p]);
-                if feasible.len() == want {
+                visit(order[p], self.score_at[p]);
+                found += 1;
+                if found == want {
                     last = Some(p);
                     break;
                 }
@@ -282,10 +283,11 @@ impl NodeCache {
                 break;
             }
         }
-        match last {
+        let processed = match last {
             Some(p) => (p + n - start) % n + 1,
             None => n,
-        }
+        };
+        (processed, found)
     }
 
     /// The verdict for `node`, computed by `compute` unless memoised.

@@ -344,7 +344,10 @@ struct Engine<'s> {
     /// Every EC2 pod a scheduling cycle has failed (PodScheduled=False), by (priority desc,
     /// arrival): the Cluster Autoscaler's candidates. Entries whose pod was bound, deleted or
     /// is terminating since (none of which is ever undone) are dropped when it next reads it.
+    /// Kept only when an autoscaler (CA or Karpenter) will read it.
     unschedulable_seen: BTreeSet<(Reverse<i32>, u64, PodKey)>,
+    /// A Cluster Autoscaler or Karpenter is configured (so `unschedulable_seen` is kept).
+    autoscaled: bool,
     /// Counts rebuilds of `order` (the scheduler's memo keys node positions on it).
     order_epoch: u64,
     /// Nodes changed since the previous cycle (a buffer reused from cycle to cycle).
@@ -579,6 +582,7 @@ impl<'s> Engine<'s> {
             order: Vec::new(),
             order_epoch: 0,
             unschedulable_seen: BTreeSet::new(),
+            autoscaled: sc.autoscaler.is_some() || sc.karpenter.is_some(),
             touched: Vec::new(),
             scheduler: Scheduler::new(sc.scheduler.clone(), stream(seed, "scheduler")),
             squeue: SchedulingQueue::default(),
@@ -1013,8 +1017,10 @@ impl<'s> Engine<'s> {
                 let key = self.pods.insert(pod);
                 self.n_pending += 1;
                 if waiting_class {
-                    self.unschedulable_seen
-                        .insert((Reverse(priority), arrival, key));
+                    if self.autoscaled {
+                        self.unschedulable_seen
+                            .insert((Reverse(priority), arrival, key));
+                    }
                     self.karpenter_note_unschedulable();
                 }
                 let p = self.pods.get(key).expect("just inserted");
@@ -1171,8 +1177,13 @@ impl<'s> Engine<'s> {
                 };
                 pod.attempts += 1;
                 pod.queued_at = now;
-                self.unschedulable_seen
-                    .insert((Reverse(pod.spec.priority), pod.arrival_seq, key));
+                if self.autoscaled {
+                    self.unschedulable_seen.insert((
+                        Reverse(pod.spec.priority),
+                        pod.arrival_seq,
+                        key,
+                    ));
+                }
                 if u.only_pod_dependent {
                     self.squeue.push_pod_dependent(pod.queue_entry(key));
                     self.arm_leftover_flush();

@@ -57,6 +57,12 @@ pub fn pre_filter(
     topo: &mut TopologyIndex,
 ) -> Option<FilterState> {
     let c = &pod.constraints;
+    if topo.required_anti.is_empty()
+        && c.pod_affinity.required.is_empty()
+        && c.pod_anti_affinity.required.is_empty()
+    {
+        return None;
+    }
     let mut st = FilterState::default();
     for h in &topo.required_anti {
         if h.query.matches(&pod.namespace, &pod.labels)
@@ -166,6 +172,15 @@ pub fn filter(st: &FilterState, node: &Node) -> Result<(), FilterFailure> {
 #[derive(Debug, Default)]
 pub struct ScoreState {
     by_pair: BTreeMap<String, BTreeMap<String, i64>>,
+}
+
+/// False when [`pre_score`] would return `None` for `pod`: it has no preferred terms and no
+/// running pod has any.
+pub fn may_score(pod: &PodSpec, topo: &TopologyIndex) -> bool {
+    let c = &pod.constraints;
+    !(c.pod_affinity.preferred.is_empty()
+        && c.pod_anti_affinity.preferred.is_empty()
+        && !topo.has_holders())
 }
 
 /// PreScore; `None` when no term on either side exists.

@@ -44,6 +44,27 @@ pub fn system_defaults() -> Vec<TopologySpreadConstraint> {
     vec![c(HOSTNAME, 3), c(ZONE, 5)]
 }
 
+/// False when [`pre_score`] would return `None` for `pod` (no ScheduleAnyway constraint
+/// applies), known without building the constraints; true when it may score.
+pub fn may_score(pod: &PodSpec, defaulting: &Defaulting) -> bool {
+    let own = &pod.constraints.topology_spread;
+    if !own.is_empty() {
+        return own
+            .iter()
+            .any(|c| c.when_unsatisfiable == WhenUnsatisfiable::ScheduleAnyway);
+    }
+    if !matches!(pod.owner, OwnerKind::ReplicaSet | OwnerKind::StatefulSet) || pod.labels.is_empty()
+    {
+        return false;
+    }
+    match defaulting {
+        Defaulting::System => true,
+        Defaulting::List(l) => l
+            .iter()
+            .any(|c| c.when_unsatisfiable == WhenUnsatisfiable::ScheduleAnyway),
+    }
+}
+
 /// The constraints that apply to `pod`: its own, or the defaults (with the pod's labels as the
 /// selector, as the ReplicaSet's selector would be) when it has none and belongs to a
 /// ReplicaSet or StatefulSet.
@@ -139,6 +160,10 @@ pub fn pre_filter(
     pods: &PodTable,
     topo: &mut TopologyIndex,
 ) -> Option<FilterState> {
+    if pod.constraints.topology_spread.is_empty() && *defaulting == Defaulting::System {
+        // The system defaults are all ScheduleAnyway: nothing to filter on.
+        return None;
+    }
     let (constraints, _) = effective_constraints(pod, defaulting);
     let hard: Vec<&TopologySpreadConstraint> = constraints
         .iter()
