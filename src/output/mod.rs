@@ -289,10 +289,17 @@ impl RowBuf {
     pub fn empty(&mut self) {
         self.sep();
     }
-    /// Appends the decimal digits of `v`, two at a time.
-    fn digits(&mut self, mut v: u64) {
-        let mut buf = [0u8; 20];
-        let mut i = buf.len();
+    /// Appends `buf[..n]`. The copy is of the whole fixed-size buffer (a few moves, no call to
+    /// `memcpy` for a handful of bytes), then cut back to `n`.
+    fn push_prefix<const N: usize>(&mut self, buf: &[u8; N], n: usize) {
+        let len = self.text.len();
+        self.text.extend_from_slice(buf);
+        self.text.truncate(len + n);
+    }
+    /// Writes the decimal digits of `v` at the start of `buf`, two at a time; returns how many.
+    fn put_digits(buf: &mut [u8], mut v: u64) -> usize {
+        let n = v.checked_ilog10().map_or(1, |l| l as usize + 1);
+        let mut i = n;
         while v >= 100 {
             let r = (v % 100) as usize * 2;
             v /= 100;
@@ -301,24 +308,36 @@ impl RowBuf {
         }
         if v >= 10 {
             let r = v as usize * 2;
+            buf[0..2].copy_from_slice(&DIGIT_PAIRS[r..r + 2]);
+        } else {
+            buf[0] = b'0' + v as u8;
+        }
+        n
+    }
+    /// Appends the decimal digits of `v`.
+    fn digits(&mut self, v: u64) {
+        let mut buf = [0u8; 20];
+        let n = Self::put_digits(&mut buf, v);
+        self.push_prefix(&buf, n);
+    }
+    /// `int.frac` with `frac` (below 10^`W`) zero-padded to `W` (at most 10) digits, two at a
+    /// time.
+    fn fixed<const W: usize>(&mut self, int: u64, mut frac: u64) {
+        self.sep();
+        let mut buf = [0u8; 32];
+        let n = Self::put_digits(&mut buf, int);
+        buf[n] = b'.';
+        let mut i = n + 1 + W;
+        for _ in 0..W / 2 {
+            let r = (frac % 100) as usize * 2;
+            frac /= 100;
             i -= 2;
             buf[i..i + 2].copy_from_slice(&DIGIT_PAIRS[r..r + 2]);
-        } else {
-            i -= 1;
-            buf[i] = b'0' + v as u8;
         }
-        self.text.extend_from_slice(&buf[i..]);
-    }
-    /// `int.frac` with `frac` (below 10^`width`) zero-padded to `width` (at most 6) digits.
-    fn fixed(&mut self, int: u64, mut frac: u64, width: usize) {
-        self.sep();
-        self.digits(int);
-        let mut buf = [b'.'; 7];
-        for d in buf[1..=width].iter_mut().rev() {
-            *d = b'0' + (frac % 10) as u8;
-            frac /= 10;
+        if W % 2 == 1 {
+            buf[i - 1] = b'0' + frac as u8;
         }
-        self.text.extend_from_slice(&buf[..=width]);
+        self.push_prefix(&buf, n + 1 + W);
     }
     /// An unsigned integer field.
     pub fn uint(&mut self, v: u64) {
@@ -327,7 +346,7 @@ impl RowBuf {
     }
     /// Milliseconds as seconds with 3 decimals (`9.000`), the time columns' format.
     pub fn secs(&mut self, ms: u64) {
-        self.fixed(ms / 1000, ms % 1000, 3);
+        self.fixed::<3>(ms / 1000, ms % 1000);
     }
     /// [`RowBuf::secs`], or an empty field for `None`.
     pub fn opt_secs(&mut self, ms: Option<u64>) {
@@ -338,7 +357,7 @@ impl RowBuf {
     }
     /// Micro-dollars as dollars with 6 decimals, exactly.
     pub fn micros(&mut self, m: u64) {
-        self.fixed(m / 1_000_000, m % 1_000_000, 6);
+        self.fixed::<6>(m / 1_000_000, m % 1_000_000);
     }
     /// The fields in order, decoded back from the encoded row (for `explain`, once per run).
     pub fn fields(&self) -> Vec<String> {
