@@ -443,75 +443,78 @@ impl Scheduler {
                 filter_node(profile, state, pod, node)?;
                 Ok(base_score(profile, default_fit, pod, node))
             };
-            if cache.use_positions() {
-                // Changes are noted: only changed nodes are re-derived, and the walk visits
-                // feasible positions only. The failures are not listed: they are node-local,
-                // so an empty result is never "only pod-dependent", which is what an empty
-                // failure list yields below.
+            // When changes are noted (and the shape repeats), only changed nodes are re-derived
+            // and the walk visits feasible positions only; else the window is walked node by
+            // node through the memo. Failures are not listed either way: they are node-local,
+            // so an empty result is never "only pod-dependent", which is what an empty failure
+            // list yields below.
+            let positions = cache.use_positions();
+            if positions {
                 cache.refresh(view.nodes, view.order, judge);
-                let w = &profile.weights;
-                let only_base = (w.taint_toleration == 0
-                    || !cache.order_may_have_taints(view.nodes, view.order))
-                    && (w.node_affinity == 0 || pod.constraints.node_affinity.preferred.is_empty())
-                    && (w.pod_topology_spread == 0
-                        || !pod_topology_spread::may_score(pod, &profile.spread_defaulting))
-                    && (w.inter_pod_affinity == 0 || !inter_pod_affinity::may_score(pod, topo));
-                if only_base {
-                    // No other plugin scores this pod: a node's total is its base score, so
-                    // the best node is chosen during the walk (the same reservoir as below,
-                    // in the same order, drawing the same random numbers).
-                    let rng = &mut self.rng;
-                    let mut best: Option<(i64, NodeId)> = None;
-                    let mut ties = 0u32;
-                    let (processed, _) =
-                        cache.window(view.order, start, want, |id, s| match best {
-                            Some((bs, _)) if s < bs => {}
-                            Some((bs, _)) if s == bs => {
-                                ties += 1;
-                                if rng.random_range(0..ties + 1) == 0 {
-                                    best = Some((s, id));
-                                }
-                            }
-                            _ => {
-                                best = Some((s, id));
-                                ties = 0;
-                            }
-                        });
-                    self.scratch.base = base;
-                    if all > 0 {
-                        self.next_start = (start + processed) % all;
-                    }
-                    return best.map(|(_, id)| id).ok_or(Unschedulable {
-                        nodes: all,
-                        ..Default::default()
-                    });
-                }
-                processed = cache
-                    .window(view.order, start, want, |id, s| {
-                        feasible.push(id);
-                        base.push(s);
-                    })
-                    .0;
-            } else {
-                for &id in head.iter().chain(tail) {
-                    if feasible.len() >= want {
-                        break;
-                    }
-                    processed += 1;
-                    let node = &view.nodes[id.0 as usize];
-                    let verdict = cache.verdict(id, node, || {
-                        filter_node(profile, state, pod, node)?;
-                        Ok(base_score(profile, default_fit, pod, node))
-                    });
-                    match verdict {
-                        Ok(s) => {
-                            feasible.push(id);
-                            base.push(s);
-                        }
-                        Err(f) => failures.push((id, f)),
-                    }
-                }
             }
+            let w = &profile.weights;
+            let only_base = (w.taint_toleration == 0
+                || !cache.order_may_have_taints(view.nodes, view.order))
+                && (w.node_affinity == 0 || pod.constraints.node_affinity.preferred.is_empty())
+                && (w.pod_topology_spread == 0
+                    || !pod_topology_spread::may_score(pod, &profile.spread_defaulting))
+                && (w.inter_pod_affinity == 0 || !inter_pod_affinity::may_score(pod, topo));
+            let nodes = view.nodes;
+            if only_base {
+                // No other plugin scores this pod: a node's total is its base score, so the
+                // best node is chosen during the walk (the same reservoir as below, in the same
+                // order, drawing the same random numbers).
+                let rng = &mut self.rng;
+                let mut best: Option<(i64, NodeId)> = None;
+                let mut ties = 0u32;
+                let reservoir = |id: NodeId, s: i64| match best {
+                    Some((bs, _)) if s < bs => {}
+                    Some((bs, _)) if s == bs => {
+                        ties += 1;
+                        if rng.random_range(0..ties + 1) == 0 {
+                            best = Some((s, id));
+                        }
+                    }
+                    _ => {
+                        best = Some((s, id));
+                        ties = 0;
+                    }
+                };
+                let processed = if positions {
+                    cache.window(view.order, start, want, reservoir).0
+                } else {
+                    let judged = Judged {
+                        profile,
+                        state,
+                        pod,
+                        default_fit,
+                    };
+                    walk_memo(cache, nodes, head, tail, want, &judged, reservoir)
+                };
+                self.scratch.base = base;
+                if all > 0 {
+                    self.next_start = (start + processed) % all;
+                }
+                return best.map(|(_, id)| id).ok_or(Unschedulable {
+                    nodes: all,
+                    ..Default::default()
+                });
+            }
+            let collect = |id: NodeId, s: i64| {
+                feasible.push(id);
+                base.push(s);
+            };
+            processed = if positions {
+                cache.window(view.order, start, want, collect).0
+            } else {
+                let judged = Judged {
+                    profile,
+                    state,
+                    pod,
+                    default_fit,
+                };
+                walk_memo(cache, nodes, head, tail, want, &judged, collect)
+            };
         } else {
             for &id in head.iter().chain(tail) {
                 if feasible.len() >= want {
@@ -888,6 +891,52 @@ impl Scheduler {
         let state = self.pre_filter(pod, view, topo);
         filter_node(&self.profile, &state, pod, node).is_ok()
     }
+}
+
+/// What a memoised verdict is computed from (a struct with an inlined method rather than a
+/// closure, so the per-node work inlines into every walk).
+struct Judged<'a> {
+    profile: &'a Profile,
+    state: &'a CycleState,
+    pod: &'a PodSpec,
+    default_fit: bool,
+}
+
+impl Judged<'_> {
+    /// The node-local filters, then the base score of a feasible node.
+    #[inline(always)]
+    fn judge(&self, node: &Node) -> Result<i64, FilterFailure> {
+        filter_node(self.profile, self.state, self.pod, node)?;
+        Ok(base_score(self.profile, self.default_fit, self.pod, node))
+    }
+}
+
+/// Walks the rotation (`head`, then `tail`) through the node memo until `want` feasible nodes
+/// were handed to `visit` with their base scores; returns how many nodes were processed.
+#[inline(always)]
+fn walk_memo(
+    cache: &mut node_cache::NodeCache,
+    nodes: &[Node],
+    head: &[NodeId],
+    tail: &[NodeId],
+    want: usize,
+    judged: &Judged,
+    mut visit: impl FnMut(NodeId, i64),
+) -> usize {
+    let mut processed = 0;
+    let mut found = 0;
+    for &id in head.iter().chain(tail) {
+        if found >= want {
+            break;
+        }
+        processed += 1;
+        let node = &nodes[id.0 as usize];
+        if let Ok(s) = cache.verdict(id, node, || judged.judge(node)) {
+            visit(id, s);
+            found += 1;
+        }
+    }
+    processed
 }
 
 /// The weighted NodeResourcesFit + BalancedAllocation score of a feasible node: the part of a
