@@ -438,10 +438,11 @@ impl Scheduler {
             let default_fit = profile.default_fit();
             let cache = &mut self.scratch.cache;
             cache.prepare(pod, view.nodes.len());
-            // (Two closures with one call site each: shared, the walk's would not inline.)
-            let judge = |node: &Node| {
-                filter_node(profile, state, pod, node)?;
-                Ok(base_score(profile, default_fit, pod, node))
+            let judged = Judged {
+                profile,
+                state,
+                pod,
+                default_fit,
             };
             // When changes are noted (and the shape repeats), only changed nodes are re-derived
             // and the walk visits feasible positions only; else the window is walked node by
@@ -450,7 +451,7 @@ impl Scheduler {
             // list yields below.
             let positions = cache.use_positions();
             if positions {
-                cache.refresh(view.nodes, view.order, judge);
+                cache.refresh(view.nodes, view.order, |node| judged.judge(node));
             }
             let w = &profile.weights;
             let only_base = (w.taint_toleration == 0
@@ -465,37 +466,18 @@ impl Scheduler {
                 // best node is chosen during the walk (the same reservoir as below, in the same
                 // order, drawing the same random numbers).
                 let rng = &mut self.rng;
-                let mut best: Option<(i64, NodeId)> = None;
-                let mut ties = 0u32;
-                let reservoir = |id: NodeId, s: i64| match best {
-                    Some((bs, _)) if s < bs => {}
-                    Some((bs, _)) if s == bs => {
-                        ties += 1;
-                        if rng.random_range(0..ties + 1) == 0 {
-                            best = Some((s, id));
-                        }
-                    }
-                    _ => {
-                        best = Some((s, id));
-                        ties = 0;
-                    }
-                };
+                let mut pick = Reservoir::default();
+                let offer = |id: NodeId, s: i64| pick.offer(id, s, rng);
                 let processed = if positions {
-                    cache.window(view.order, start, want, reservoir).0
+                    cache.window(view.order, start, want, offer).0
                 } else {
-                    let judged = Judged {
-                        profile,
-                        state,
-                        pod,
-                        default_fit,
-                    };
-                    walk_memo(cache, nodes, head, tail, want, &judged, reservoir)
+                    walk_memo(cache, nodes, head, tail, want, &judged, offer)
                 };
                 self.scratch.base = base;
                 if all > 0 {
                     self.next_start = (start + processed) % all;
                 }
-                return best.map(|(_, id)| id).ok_or(Unschedulable {
+                return pick.best().ok_or(Unschedulable {
                     nodes: all,
                     ..Default::default()
                 });
@@ -507,12 +489,6 @@ impl Scheduler {
             processed = if positions {
                 cache.window(view.order, start, want, collect).0
             } else {
-                let judged = Judged {
-                    profile,
-                    state,
-                    pod,
-                    default_fit,
-                };
                 walk_memo(cache, nodes, head, tail, want, &judged, collect)
             };
         } else {
@@ -583,24 +559,11 @@ impl Scheduler {
         } else {
             self.score(pod, view, topo, feasible, trace.as_deref_mut())
         };
-        let mut best: Option<(i64, NodeId)> = None;
-        let mut ties = 0u32;
+        let mut pick = Reservoir::default();
         for (&id, &s) in feasible.iter().zip(totals.iter()) {
-            match best {
-                Some((bs, _)) if s < bs => {}
-                Some((bs, _)) if s == bs => {
-                    ties += 1;
-                    if self.rng.random_range(0..ties + 1) == 0 {
-                        best = Some((s, id));
-                    }
-                }
-                _ => {
-                    best = Some((s, id));
-                    ties = 0;
-                }
-            }
+            pick.offer(id, s, &mut self.rng);
         }
-        let chosen = best.map(|(_, id)| id).unwrap_or(feasible[0]);
+        let chosen = pick.best().unwrap_or(feasible[0]);
         if let Some(t) = trace {
             t.chosen = Some(chosen);
         } else {
@@ -890,6 +853,40 @@ impl Scheduler {
     ) -> bool {
         let state = self.pre_filter(pod, view, topo);
         filter_node(&self.profile, &state, pod, node).is_ok()
+    }
+}
+
+/// selectHost: the highest total wins; ties are broken uniformly by reservoir sampling (the
+/// k-th node tying the best so far replaces it with probability 1/k), one random draw per tie,
+/// as upstream does.
+#[derive(Default)]
+struct Reservoir {
+    best: Option<(i64, NodeId)>,
+    ties: u32,
+}
+
+impl Reservoir {
+    /// Offers the next node in evaluation order with its total.
+    #[inline(always)]
+    fn offer(&mut self, id: NodeId, s: i64, rng: &mut SimRng) {
+        match self.best {
+            Some((bs, _)) if s < bs => {}
+            Some((bs, _)) if s == bs => {
+                self.ties += 1;
+                if rng.random_range(0..self.ties + 1) == 0 {
+                    self.best = Some((s, id));
+                }
+            }
+            _ => {
+                self.best = Some((s, id));
+                self.ties = 0;
+            }
+        }
+    }
+
+    /// The chosen node, if any was offered.
+    fn best(&self) -> Option<NodeId> {
+        self.best.map(|(_, id)| id)
     }
 }
 
