@@ -9,6 +9,12 @@
 //! verdict cost the full Alibaba replay most of its time. An entry is valid while the pod's
 //! shape (everything those plugins read of a pod) is the one it was computed for and the
 //! node's [`Node::version`] has not moved; debug builds recompute every hit and compare.
+//!
+//! When the caller notes every changed node ([`NodeCache::note_changes`], as the engine does
+//! through [`crate::cluster::node_list::NodeList`]), the memo also keeps the verdicts by
+//! node-order position — one feasible bit and a base score each — so a cycle re-derives only the
+//! changed nodes and walks the feasible bits of its window: on the full Alibaba replay, 380
+//! feasible nodes per cycle instead of visiting 630.
 
 use std::sync::Arc;
 
@@ -81,7 +87,7 @@ pub struct NodeCache {
     tracked: bool,
     /// The node order the positions below refer to (the caller's counter).
     order_epoch: u64,
-    /// `by_position` holds the current shape's verdicts for the current order.
+    /// `feasible` and `score_at` hold the current shape's verdicts for the current order.
     built: bool,
     /// Node id → position in the node order (`u32::MAX`: not in it).
     pos_of: Vec<u32>,
@@ -363,7 +369,7 @@ mod tests {
 
     /// Places `count` pods one after another as the engine would (the chosen node's requests
     /// grow, or it is cordoned every `cordon_every` pods; every 7th pod a pod ends on node
-    /// `i % 7`); returns the chosen nodes.
+    /// `(i * 31) % n_nodes`); returns the chosen nodes.
     fn place(
         memo: Memo,
         n_nodes: usize,

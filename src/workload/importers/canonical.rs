@@ -1,6 +1,6 @@
 //! Canonical trace in, canonical trace out, so that windows, shifts, scaling, sampling and
 //! namespace rules apply to an existing trace. Rows are read and checked by
-//! [`TraceSource`](crate::workload::TraceSource) (file:line errors, sort order), streamed one at a
+//! [`TraceSource`] (file:line errors, sort order), streamed one at a
 //! time. Only the ten canonical columns are written (`image` and `node_selector` are dropped);
 //! labels are written sorted, an empty name becomes `<file stem>-<row>`, an empty namespace
 //! `default`. With `batch_namespace`, a first pass counts the pods of each `group` (a pod with an
