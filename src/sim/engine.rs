@@ -34,7 +34,8 @@ use crate::scheduler::queue::{PodClasses, SchedulingQueue};
 use crate::scheduler::topology::TopologyIndex;
 use crate::scheduler::{ClusterView, CycleTrace, Scheduler, node_tree_order};
 use crate::workload::{
-    ControllerKind, ControllerSpec, GeneratorSource, PodSource, PodSpec, TraceSource, WorkloadError,
+    ControllerKind, ControllerSpec, GeneratorSource, PodSource, PodSpec, SharedLabels, SharedStr,
+    TraceSource, WorkloadError,
 };
 
 /// Columns of pods.csv (DESIGN.md contract, then additions).
@@ -348,6 +349,8 @@ struct Engine<'s> {
     unschedulable_seen: BTreeSet<(Reverse<i32>, u64, PodKey)>,
     /// A Cluster Autoscaler or Karpenter is configured (so `unschedulable_seen` is kept).
     autoscaled: bool,
+    /// The Fargate profile answer for the last (namespace, labels) allocations admitted.
+    profile_memo: Option<(SharedStr, SharedLabels, Option<usize>)>,
     /// Counts rebuilds of `order` (the scheduler's memo keys node positions on it).
     order_epoch: u64,
     /// Nodes changed since the previous cycle (a buffer reused from cycle to cycle).
@@ -583,6 +586,7 @@ impl<'s> Engine<'s> {
             order_epoch: 0,
             unschedulable_seen: BTreeSet::new(),
             autoscaled: sc.autoscaler.is_some() || sc.karpenter.is_some(),
+            profile_memo: None,
             touched: Vec::new(),
             scheduler: Scheduler::new(sc.scheduler.clone(), stream(seed, "scheduler")),
             squeue: SchedulingQueue::default(),
@@ -939,11 +943,20 @@ impl<'s> Engine<'s> {
         self.counts.submitted += 1;
         let seq = self.arrivals;
         self.arrivals += 1;
-        let profile = match_profile(
-            &self.sc.cluster.fargate_profiles,
-            &spec.namespace,
-            &spec.labels,
-        );
+        // Pods of one job or template share their namespace and labels, and the profiles never
+        // change: the last answer holds while both are the same allocations.
+        let profile = match &self.profile_memo {
+            Some((ns, labels, p)) if ns.same(&spec.namespace) && labels.same(&spec.labels) => *p,
+            _ => {
+                let p = match_profile(
+                    &self.sc.cluster.fargate_profiles,
+                    &spec.namespace,
+                    &spec.labels,
+                );
+                self.profile_memo = Some((spec.namespace.clone(), spec.labels.clone(), p));
+                p
+            }
+        };
         let mut pod = Pod::new(spec, seq);
         pod.controller = controller;
         match profile {

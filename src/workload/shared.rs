@@ -18,6 +18,12 @@ impl SharedStr {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// True when both hold the same allocation (so certainly the same text): a constant-time
+    /// check for memos keyed on text that repeats from pod to pod.
+    pub fn same(&self, other: &SharedStr) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
 }
 
 impl Deref for SharedStr {
@@ -114,6 +120,13 @@ impl PartialEq<SharedStr> for String {
 /// A shared, immutable list of `key=value` pairs (pod labels), sorted by key.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SharedLabels(Arc<[(String, String)]>);
+
+impl SharedLabels {
+    /// True when both hold the same allocation (so certainly the same pairs).
+    pub fn same(&self, other: &SharedLabels) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
 
 impl Default for SharedLabels {
     fn default() -> SharedLabels {
