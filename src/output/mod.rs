@@ -193,13 +193,6 @@ impl Default for RowBuf {
     }
 }
 
-/// Two ASCII digits for each of 0..100.
-const DIGIT_PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
-2021222324252627282930313233343536373839\
-4041424344454647484950515253545556575859\
-6061626364656667686970717273747576777879\
-8081828384858687888990919293949596979899";
-
 impl RowBuf {
     /// Empties the buffer for the next row (capacity kept).
     pub fn clear(&mut self) {
@@ -289,55 +282,20 @@ impl RowBuf {
     pub fn empty(&mut self) {
         self.sep();
     }
-    /// Appends `buf[..n]`. The copy is of the whole fixed-size buffer (a few moves, no call to
-    /// `memcpy` for a handful of bytes), then cut back to `n`.
-    fn push_prefix<const N: usize>(&mut self, buf: &[u8; N], n: usize) {
-        let len = self.text.len();
-        self.text.extend_from_slice(buf);
-        self.text.truncate(len + n);
-    }
-    /// Writes the decimal digits of `v` at the start of `buf`, two at a time; returns how many.
-    fn put_digits(buf: &mut [u8], mut v: u64) -> usize {
-        let n = v.checked_ilog10().map_or(1, |l| l as usize + 1);
-        let mut i = n;
-        while v >= 100 {
-            let r = (v % 100) as usize * 2;
-            v /= 100;
-            i -= 2;
-            buf[i..i + 2].copy_from_slice(&DIGIT_PAIRS[r..r + 2]);
-        }
-        if v >= 10 {
-            let r = v as usize * 2;
-            buf[0..2].copy_from_slice(&DIGIT_PAIRS[r..r + 2]);
-        } else {
-            buf[0] = b'0' + v as u8;
-        }
-        n
-    }
-    /// Appends the decimal digits of `v`.
+    /// Appends the decimal digits of `v` (the itoa crate: no formatting machinery).
     fn digits(&mut self, v: u64) {
-        let mut buf = [0u8; 20];
-        let n = Self::put_digits(&mut buf, v);
-        self.push_prefix(&buf, n);
+        self.text
+            .extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
     }
-    /// `int.frac` with `frac` (below 10^`W`) zero-padded to `W` (at most 10) digits, two at a
-    /// time.
-    fn fixed<const W: usize>(&mut self, int: u64, mut frac: u64) {
+    /// `int.frac` with `frac` (below 10^`W`) zero-padded to `W` digits.
+    fn fixed<const W: usize>(&mut self, int: u64, frac: u64) {
         self.sep();
-        let mut buf = [0u8; 32];
-        let n = Self::put_digits(&mut buf, int);
-        buf[n] = b'.';
-        let mut i = n + 1 + W;
-        for _ in 0..W / 2 {
-            let r = (frac % 100) as usize * 2;
-            frac /= 100;
-            i -= 2;
-            buf[i..i + 2].copy_from_slice(&DIGIT_PAIRS[r..r + 2]);
-        }
-        if W % 2 == 1 {
-            buf[i - 1] = b'0' + frac as u8;
-        }
-        self.push_prefix(&buf, n + 1 + W);
+        self.digits(int);
+        self.text.push(b'.');
+        // 10^W + frac has W + 1 digits; without its leading 1 it is frac padded to W.
+        let mut b = itoa::Buffer::new();
+        let padded = b.format(10u64.pow(W as u32) + frac);
+        self.text.extend_from_slice(&padded.as_bytes()[1..]);
     }
     /// An unsigned integer field.
     pub fn uint(&mut self, v: u64) {
