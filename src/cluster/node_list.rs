@@ -3,9 +3,9 @@
 //!
 //! Why: the scheduler keeps each node's verdict for the current pod shape and must learn which
 //! nodes changed between two cycles without looking at all 2,000 of them. Reading goes through
-//! `Deref<Target = [Node]>`; every mutable access (`IndexMut`, [`NodeList::push`],
-//! [`NodeList::all_mut`]) notes the node, so no change can slip past: a node noted but not
-//! changed only costs the scheduler a version comparison.
+//! `Deref<Target = [Node]>`; every mutable access (`IndexMut`, [`NodeList::push`]) notes the
+//! node, so no change can slip past: a node noted but not changed only costs the scheduler a
+//! version comparison.
 
 use std::ops::{Deref, Index, IndexMut};
 
@@ -27,14 +27,6 @@ impl NodeList {
         self.nodes.push(node);
         self.is_touched.push(false);
         self.note(self.nodes.len() - 1);
-    }
-
-    /// Every node mutably, all noted (bulk changes).
-    pub fn all_mut(&mut self) -> &mut [Node] {
-        for i in 0..self.nodes.len() {
-            self.note(i);
-        }
-        &mut self.nodes
     }
 
     /// The ids touched since the last call, in first-touch order; `buf` is cleared and filled
@@ -102,8 +94,5 @@ mod tests {
         l[2].cordon();
         l.take_touched(&mut buf);
         assert_eq!(buf, vec![NodeId(2), NodeId(0)]);
-        let _ = l.all_mut();
-        l.take_touched(&mut buf);
-        assert_eq!(buf.len(), 3);
     }
 }
