@@ -18,12 +18,14 @@ use rand::RngExt;
 
 use crate::cluster::node::{Node, NodeId};
 use crate::cluster::pod::PodTable;
+use crate::cluster::resources::Resources;
 use crate::sim::rng::SimRng;
 use crate::workload::PodSpec;
 use plugins::{
     balanced_allocation, inter_pod_affinity, node_affinity, node_resources_fit, node_unschedulable,
     pod_topology_spread, taint_toleration,
 };
+use profile::DefaultScoring;
 pub use profile::Profile;
 use topology::TopologyIndex;
 
@@ -435,15 +437,9 @@ impl Scheduler {
         base.clear();
         if cached {
             let profile = &self.profile;
-            let default_fit = profile.default_fit();
             let cache = &mut self.scratch.cache;
             cache.prepare(pod, view.nodes.len());
-            let judged = Judged {
-                profile,
-                state,
-                pod,
-                default_fit,
-            };
+            let judged = Judged::new(profile, pod);
             // When changes are noted (and the shape repeats), only changed nodes are re-derived
             // and the walk visits feasible positions only; else the window is walked node by
             // node through the memo. Failures are not listed either way: they are node-local,
@@ -592,11 +588,11 @@ impl Scheduler {
         match precomputed {
             Some(base) => totals.extend_from_slice(base),
             None => {
-                let default_fit = p.default_fit();
+                let defaults = p.default_scoring();
                 totals.extend(
                     feasible
                         .iter()
-                        .map(|id| base_score(p, default_fit, pod, &view.nodes[id.0 as usize])),
+                        .map(|id| base_score(p, defaults, pod, &view.nodes[id.0 as usize])),
                 );
             }
         }
@@ -891,20 +887,83 @@ impl Reservoir {
 }
 
 /// What a memoised verdict is computed from (a struct with an inlined method rather than a
-/// closure, so the per-node work inlines into every walk).
+/// closure, so the per-node work inlines into every walk), with everything that is the same
+/// on every node worked out once per cycle: which filters can fail for this pod, its requests
+/// and the scoring configuration.
 struct Judged<'a> {
     profile: &'a Profile,
-    state: &'a CycleState,
     pod: &'a PodSpec,
-    default_fit: bool,
+    defaults: DefaultScoring,
+    /// NodeUnschedulable is on and the pod does not tolerate the cordon taint.
+    cordon_blocks: bool,
+    /// TaintToleration's filter is on.
+    taints: bool,
+    /// NodeAffinity is on and the pod has a node selector or required node affinity.
+    affinity: bool,
+    /// NodeResourcesFit's filter is on.
+    fit: bool,
+    /// Both resource scores use the default configuration ([`Judged::default_score`] applies).
+    default_scores: bool,
+    requests: Resources,
+    ephemeral_mib: u64,
+    /// Requests as scoring counts them ([`node_resources_fit::nonzero_requests`]).
+    nonzero: (u64, u64),
 }
 
-impl Judged<'_> {
-    /// The node-local filters, then the base score of a feasible node.
+impl<'a> Judged<'a> {
+    fn new(profile: &'a Profile, pod: &'a PodSpec) -> Judged<'a> {
+        let f = &profile.filters;
+        let defaults = profile.default_scoring();
+        Judged {
+            profile,
+            pod,
+            defaults,
+            cordon_blocks: f.node_unschedulable && !node_unschedulable::tolerated(pod),
+            taints: f.taint_toleration,
+            affinity: f.node_affinity
+                && !(pod.node_selector.is_empty()
+                    && pod.constraints.node_affinity.required.is_empty()),
+            fit: f.node_resources_fit,
+            default_scores: defaults.fit && defaults.balanced,
+            requests: pod.requests,
+            ephemeral_mib: pod.ephemeral_mib,
+            nonzero: node_resources_fit::nonzero_requests(pod),
+        }
+    }
+
+    /// The node-local filters (the verdict only: a memoised cycle never lists failures), then
+    /// the base score of a feasible node. The pod-dependent filters are off whenever the memo
+    /// is used.
     #[inline(always)]
-    fn judge(&self, node: &Node) -> Result<i64, FilterFailure> {
-        filter_node(self.profile, self.state, self.pod, node)?;
-        Ok(base_score(self.profile, self.default_fit, self.pod, node))
+    fn judge(&self, node: &Node) -> Option<i64> {
+        if (self.cordon_blocks && node.unschedulable)
+            || (self.taints
+                && !node.taints.is_empty()
+                && taint_toleration::filter(self.pod, node).is_err())
+            || (self.affinity && !node_affinity::matches(self.pod, node))
+            || (self.fit && !node_resources_fit::fits(&self.requests, self.ephemeral_mib, node))
+        {
+            return None;
+        }
+        Some(if self.default_scores {
+            self.default_score(node)
+        } else {
+            base_score(self.profile, self.defaults, self.pod, node)
+        })
+    }
+
+    /// [`base_score`] when both resource scores have their default configuration.
+    #[inline(always)]
+    fn default_score(&self, node: &Node) -> i64 {
+        let w = &self.profile.weights;
+        w.node_resources_fit
+            * node_resources_fit::least_allocated_default(self.nonzero.0, self.nonzero.1, node)
+            + w.balanced_allocation
+                * balanced_allocation::score_default_of(
+                    self.requests.cpu_m,
+                    self.requests.memory_mib,
+                    node,
+                )
     }
 }
 
@@ -922,15 +981,18 @@ fn walk_memo(
 ) -> usize {
     let mut processed = 0;
     let mut found = 0;
-    for &id in head.iter().chain(tail) {
-        if found >= want {
-            break;
-        }
-        processed += 1;
-        let node = &nodes[id.0 as usize];
-        if let Ok(s) = cache.verdict(id, node, || judged.judge(node)) {
-            visit(id, s);
-            found += 1;
+    // Two plain loops rather than a chained iterator (which tests both halves on every step).
+    for part in [head, tail] {
+        for &id in part {
+            if found >= want {
+                return processed;
+            }
+            processed += 1;
+            let node = &nodes[id.0 as usize];
+            if let Some(s) = cache.verdict(id, node, || judged.judge(node)) {
+                visit(id, s);
+                found += 1;
+            }
         }
     }
     processed
@@ -938,21 +1000,26 @@ fn walk_memo(
 
 /// The weighted NodeResourcesFit + BalancedAllocation score of a feasible node: the part of a
 /// node's total that depends only on the pod and the node (no normalisation: both are 0–100
-/// already). `default_fit` is [`Profile::default_fit`].
+/// already). `defaults` is [`Profile::default_scoring`].
 #[inline(always)]
-fn base_score(p: &Profile, default_fit: bool, pod: &PodSpec, node: &Node) -> i64 {
+fn base_score(p: &Profile, defaults: DefaultScoring, pod: &PodSpec, node: &Node) -> i64 {
     let (wf, wb) = (p.weights.node_resources_fit, p.weights.balanced_allocation);
     let mut s = 0;
     if wf > 0 {
         s += wf
-            * if default_fit {
+            * if defaults.fit {
                 node_resources_fit::score_least_allocated_default(pod, node)
             } else {
                 node_resources_fit::score(pod, node, &p.fit)
             };
     }
     if wb > 0 {
-        s += wb * balanced_allocation::score(pod, node, &p.balanced_resources);
+        s += wb
+            * if defaults.balanced {
+                balanced_allocation::score_default(pod, node)
+            } else {
+                balanced_allocation::score(pod, node, &p.balanced_resources)
+            };
     }
     s
 }

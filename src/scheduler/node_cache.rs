@@ -18,7 +18,6 @@
 
 use std::sync::Arc;
 
-use super::FilterFailure;
 use crate::cluster::node::{Node, NodeId};
 use crate::cluster::resources::Resources;
 use crate::cluster::taints::Toleration;
@@ -53,14 +52,14 @@ impl Shape {
     }
 }
 
-/// One node's memoised verdict: `Ok(weighted base score)` or the filter failure.
+/// One node's memoised verdict: `Some(weighted base score)` when feasible.
 #[derive(Clone, Copy, Debug)]
 struct Entry {
     /// The shape epoch it was computed in (0: never).
     epoch: u32,
     /// The node's version it was computed at.
     version: u64,
-    verdict: Result<i64, FilterFailure>,
+    verdict: Option<i64>,
 }
 
 impl Default for Entry {
@@ -68,7 +67,7 @@ impl Default for Entry {
         Entry {
             epoch: 0,
             version: 0,
-            verdict: Ok(0),
+            verdict: None,
         }
     }
 }
@@ -179,7 +178,7 @@ impl NodeCache {
         &mut self,
         nodes: &[Node],
         order: &[NodeId],
-        compute: impl Fn(&Node) -> Result<i64, FilterFailure>,
+        compute: impl Fn(&Node) -> Option<i64>,
     ) {
         if !self.built {
             self.pos_of.clear();
@@ -222,7 +221,7 @@ impl NodeCache {
             );
             assert_eq!(
                 self.feasible[p / 64] >> (p % 64) & 1 == 1,
-                e.verdict.is_ok(),
+                e.verdict.is_some(),
                 "feasible bit of node {}",
                 node.name
             );
@@ -235,16 +234,16 @@ impl NodeCache {
         p: usize,
         id: NodeId,
         node: &Node,
-        compute: &impl Fn(&Node) -> Result<i64, FilterFailure>,
+        compute: &impl Fn(&Node) -> Option<i64>,
     ) {
         let v = self.verdict(id, node, || compute(node));
         let bit = 1u64 << (p % 64);
         match v {
-            Ok(s) => {
+            Some(s) => {
                 self.feasible[p / 64] |= bit;
                 self.score_at[p] = s;
             }
-            Err(_) => self.feasible[p / 64] &= !bit,
+            None => self.feasible[p / 64] &= !bit,
         }
     }
 
@@ -302,8 +301,8 @@ impl NodeCache {
         &mut self,
         id: NodeId,
         node: &Node,
-        compute: impl Fn() -> Result<i64, FilterFailure>,
-    ) -> Result<i64, FilterFailure> {
+        compute: impl Fn() -> Option<i64>,
+    ) -> Option<i64> {
         let e = &mut self.entries[id.0 as usize];
         if e.epoch == self.epoch && e.version == node.version {
             debug_assert_eq!(

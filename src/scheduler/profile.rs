@@ -162,6 +162,15 @@ impl Default for Profile {
     }
 }
 
+/// Which scoring plugins run with upstream's default resources ([`Profile::default_scoring`]).
+#[derive(Copy, Clone, Debug)]
+pub struct DefaultScoring {
+    /// NodeResourcesFit is LeastAllocated over cpu and memory at weight 1 each.
+    pub fit: bool,
+    /// BalancedAllocation looks at cpu and memory.
+    pub balanced: bool,
+}
+
 impl Profile {
     /// True when NodeResourcesFit scores with upstream's default LeastAllocated over cpu and
     /// memory at weight 1 each (the specialised formula applies).
@@ -172,6 +181,16 @@ impl Profile {
                 self.fit.resources[..],
                 [(ScoredResource::Cpu, 1), (ScoredResource::Memory, 1)]
             )
+    }
+
+    /// Which scores use upstream's default configuration, so the specialised formulas apply
+    /// (asked once per cycle, not per node).
+    pub fn default_scoring(&self) -> DefaultScoring {
+        use crate::scheduler::plugins::node_resources_fit::ScoredResource;
+        DefaultScoring {
+            fit: self.default_fit(),
+            balanced: self.balanced_resources[..] == [ScoredResource::Cpu, ScoredResource::Memory],
+        }
     }
 
     /// Backoff after `attempts` failed cycles: initial × 2^(attempts − 1), capped at the

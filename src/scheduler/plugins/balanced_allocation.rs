@@ -8,31 +8,38 @@ use super::node_resources_fit::{MAX_NODE_SCORE, ScoredResource, requested_and_al
 use crate::cluster::node::Node;
 use crate::workload::PodSpec;
 
+/// The default pair (cpu, memory) without the general loop: the std of two fractions is
+/// `|f1 − f2| / 2`. The same floating-point operations as the loop, in the same order, so the
+/// same score; integers convert through `i64` (one instruction on x86-64, exact below 2^53
+/// like the unsigned conversion).
+#[inline(always)]
+pub fn score_default(pod: &PodSpec, node: &Node) -> i64 {
+    score_default_of(pod.requests.cpu_m, pod.requests.memory_mib, node)
+}
+
+/// [`score_default`] of a pod requesting `cpu_m` and `memory_mib`.
+#[inline(always)]
+pub fn score_default_of(cpu_m: u64, memory_mib: u64, node: &Node) -> i64 {
+    let frac = |req: u64, alloc: u64| {
+        let f = req as i64 as f64 / alloc as i64 as f64;
+        if f > 1.0 { 1.0 } else { f }
+    };
+    let (ac, am) = (node.allocatable.cpu_m, node.allocatable.memory_mib);
+    let std = if ac == 0 || am == 0 {
+        0.0
+    } else {
+        let cpu = frac(node.requested.cpu_m + cpu_m, ac);
+        let mem = frac(node.requested.memory_mib + memory_mib, am);
+        (cpu - mem).abs() / 2.0
+    };
+    ((1.0 - std) * MAX_NODE_SCORE as f64) as i64
+}
+
 /// BalancedAllocation score (0–100).
 #[inline]
 pub fn score(pod: &PodSpec, node: &Node, resources: &[ScoredResource]) -> i64 {
     if let [ScoredResource::Cpu, ScoredResource::Memory] = resources {
-        // The default pair, without the general loop: std of two fractions is |f1 − f2| / 2.
-        let frac = |req: u64, alloc: u64| {
-            if alloc == 0 {
-                None
-            } else {
-                Some((req as f64 / alloc as f64).min(1.0))
-            }
-        };
-        let cpu = frac(
-            node.requested.cpu_m + pod.requests.cpu_m,
-            node.allocatable.cpu_m,
-        );
-        let mem = frac(
-            node.requested.memory_mib + pod.requests.memory_mib,
-            node.allocatable.memory_mib,
-        );
-        let std = match (cpu, mem) {
-            (Some(c), Some(m)) => (c - m).abs() / 2.0,
-            _ => 0.0,
-        };
-        return ((1.0 - std) * MAX_NODE_SCORE as f64) as i64;
+        return score_default(pod, node);
     }
     let mut fractions = [0f64; 4];
     let mut n = 0;

@@ -12,6 +12,7 @@
 //! `GetNonzeroRequests`), so empty pods do not all pile on one node.
 
 use crate::cluster::node::Node;
+use crate::cluster::resources::Resources;
 use crate::scheduler::{FilterFailure, Insufficient};
 use crate::workload::PodSpec;
 
@@ -102,6 +103,25 @@ pub fn filter(pod: &PodSpec, node: &Node) -> Result<(), FilterFailure> {
     }
 }
 
+/// True when [`filter`] passes, without naming what is short: the memoised cycles only need
+/// the verdict (the reasons are recomputed when a cycle is explained).
+#[inline(always)]
+pub fn fits(requests: &Resources, ephemeral_mib: u64, node: &Node) -> bool {
+    let (a, q, r) = (&node.allocatable, &node.requested, requests);
+    // Non-short-circuiting `|`: five compares and no branches until the end.
+    let short = |x: u64, a: u64, q: u64| x > a.saturating_sub(q);
+    !(short(r.cpu_m, a.cpu_m, q.cpu_m)
+        | short(r.memory_mib, a.memory_mib, q.memory_mib)
+        | (r.pods > a.pods.saturating_sub(q.pods))
+        | (r.gpus > a.gpus.saturating_sub(q.gpus))
+        | (ephemeral_mib > 0
+            && short(
+                ephemeral_mib,
+                node.ephemeral_allocatable_mib,
+                node.ephemeral_requested_mib,
+            )))
+}
+
 /// (requested after placing the pod, allocatable) of one resource on a node, with the non-zero
 /// defaults for cpu and memory when `nonzero` (scoring), or the plain requests (balanced
 /// allocation).
@@ -152,6 +172,7 @@ fn div(num: i64, den: i64) -> i64 {
     }
 }
 
+#[inline(always)]
 fn least_allocated(requested: i64, allocatable: i64) -> i64 {
     if allocatable == 0 || requested > allocatable {
         return 0;
@@ -192,13 +213,29 @@ pub fn broken_linear(shape: &[(i64, i64)], utilization: i64) -> i64 {
 /// loop: what [`score`] returns for that configuration.
 #[inline]
 pub fn score_least_allocated_default(pod: &PodSpec, node: &Node) -> i64 {
+    let (cpu, mem) = nonzero_requests(pod);
+    least_allocated_default(cpu, mem, node)
+}
+
+/// The pod's cpu and memory requests as scoring counts them (zero becomes upstream's default).
+#[inline(always)]
+pub fn nonzero_requests(pod: &PodSpec) -> (u64, u64) {
     let nz = |v: u64, d: u64| if v == 0 { d } else { v };
+    (
+        nz(pod.requests.cpu_m, DEFAULT_MILLI_CPU_REQUEST),
+        nz(pod.requests.memory_mib, DEFAULT_MEMORY_REQUEST_MIB),
+    )
+}
+
+/// [`score_least_allocated_default`] of a pod with the given [`nonzero_requests`].
+#[inline(always)]
+pub fn least_allocated_default(cpu_m: u64, memory_mib: u64, node: &Node) -> i64 {
     let cpu = least_allocated(
-        (node.nonzero_cpu_m + nz(pod.requests.cpu_m, DEFAULT_MILLI_CPU_REQUEST)) as i64,
+        (node.nonzero_cpu_m + cpu_m) as i64,
         node.allocatable.cpu_m as i64,
     );
     let mem = least_allocated(
-        (node.nonzero_memory_mib + nz(pod.requests.memory_mib, DEFAULT_MEMORY_REQUEST_MIB)) as i64,
+        (node.nonzero_memory_mib + memory_mib) as i64,
         node.allocatable.memory_mib as i64,
     );
     (cpu + mem) / 2

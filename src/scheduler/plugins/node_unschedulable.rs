@@ -19,6 +19,11 @@ pub fn filter(pod: &PodSpec, node: &Node) -> Result<(), FilterFailure> {
 }
 
 /// The cordoned case, kept out of line so the common check inlines into every cycle.
+/// True when the pod tolerates the cordon taint, so a cordoned node does not filter it out.
+pub fn tolerated(pod: &PodSpec) -> bool {
+    cordoned(pod).is_ok()
+}
+
 #[cold]
 fn cordoned(pod: &PodSpec) -> Result<(), FilterFailure> {
     let taint = Taint {
