@@ -53,23 +53,13 @@ impl Shape {
 }
 
 /// One node's memoised verdict: `Some(weighted base score)` when feasible.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Default)]
 struct Entry {
     /// The shape epoch it was computed in (0: never).
     epoch: u32,
     /// The node's version it was computed at.
     version: u64,
     verdict: Option<i64>,
-}
-
-impl Default for Entry {
-    fn default() -> Entry {
-        Entry {
-            epoch: 0,
-            version: 0,
-            verdict: None,
-        }
-    }
 }
 
 /// The memo, indexed by node id.
