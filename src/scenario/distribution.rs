@@ -99,6 +99,19 @@ impl RawDistribution {
 }
 
 impl Distribution {
+    /// True when every [`Distribution::sample`] is zero without drawing a random number, so a
+    /// caller may skip the sampling and whatever only the sampled time depends on.
+    pub fn always_zero(&self) -> bool {
+        match self {
+            Distribution::Fixed(d) => d.0 == 0,
+            Distribution::Uniform { min, max } => min.0 == 0 && max.0 == 0,
+            Distribution::Lognormal { median, sigma, .. } => *sigma == 0.0 && median.0 == 0,
+            Distribution::Exponential { mean } => mean.0 == 0,
+            // One draw per sample even with a single value: the stream must advance.
+            Distribution::Empirical(_) => false,
+        }
+    }
+
     /// Draws one duration.
     pub fn sample(&self, rng: &mut SimRng) -> SimDuration {
         let ms = match self {
@@ -184,6 +197,39 @@ mod tests {
             raw("empirical: [1s, 2s]").validate().unwrap(),
             Distribution::Empirical(vec![SimDuration(1000), SimDuration(2000)])
         );
+    }
+
+    #[test]
+    fn always_zero_means_zero_samples_and_an_untouched_stream() {
+        use rand::RngExt;
+        for y in [
+            "fixed: 0s",
+            "uniform: {min: 0s, max: 0s}",
+            "exponential: {mean: 0s}",
+        ] {
+            let d = raw(y).validate().unwrap();
+            assert!(d.always_zero(), "{y}");
+            let (mut a, mut b) = (stream(3, "t"), stream(3, "t"));
+            for _ in 0..10 {
+                assert_eq!(d.sample(&mut a), SimDuration::ZERO, "{y}");
+            }
+            // Sampling drew nothing: both streams are still at their start.
+            assert_eq!(
+                a.random_range(0..u64::MAX),
+                b.random_range(0..u64::MAX),
+                "{y}"
+            );
+        }
+        for y in [
+            "fixed: 1ms",
+            "uniform: {min: 0s, max: 1s}",
+            "exponential: {mean: 1s}",
+            "lognormal: {median: 45s, p99: 120s}",
+            // One value, but a draw per sample: skipping samples would shift the stream.
+            "empirical: [0s]",
+        ] {
+            assert!(!raw(y).validate().unwrap().always_zero(), "{y}");
+        }
     }
 
     #[test]

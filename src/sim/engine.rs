@@ -1296,27 +1296,21 @@ impl<'s> Engine<'s> {
             return;
         };
         let Some(node_id) = pod.node else { return };
-        let node = &mut self.nodes[node_id.0 as usize];
         pod.phase = PodPhase::Starting;
         pod.scheduled = Some(now);
         pod.pull_start = Some(now);
         self.n_pending -= 1;
         self.pending.record(now.since(pod.spec.submit).0);
-        if pod.image == u32::MAX {
-            pod.image = self.images.id_of(&pod.spec.image);
-        }
-        let image_ready = match node.images.get(&pod.image) {
-            Some(&t) => t.max(now),
-            None => {
-                let t = now
-                    + self
-                        .sc
-                        .latency
-                        .image_pull_ec2
-                        .sample(&mut self.rng.image_pull);
-                node.images.insert(pod.image, t);
-                t
+        // With pulls that always take zero time the node's image cache cannot change a start
+        // (a cached image is ready by now too), so it is not kept: a trace of single-task jobs
+        // would otherwise number and remember every pod's own image.
+        let image_ready = if self.sc.latency.image_pull_ec2.always_zero() {
+            now
+        } else {
+            if pod.image == u32::MAX {
+                pod.image = self.images.id_of(&pod.spec.image);
             }
+            self.pull_ready(key, node_id, now)
         };
         let start = self
             .sc
@@ -1325,6 +1319,26 @@ impl<'s> Engine<'s> {
             .sample(&mut self.rng.container_start);
         self.queue
             .push(image_ready + start, Event::PodRunning { pod: key });
+    }
+
+    /// When the pod's image is on the node: at once if it is cached (or once the pull under
+    /// way is done), else after a pull that starts now and is remembered.
+    fn pull_ready(&mut self, key: PodKey, node_id: NodeId, now: SimTime) -> SimTime {
+        let image = self.pods.get(key).map_or(u32::MAX, |p| p.image);
+        let node = &mut self.nodes[node_id.0 as usize];
+        match node.images.get(&image) {
+            Some(&t) => t.max(now),
+            None => {
+                let t = now
+                    + self
+                        .sc
+                        .latency
+                        .image_pull_ec2
+                        .sample(&mut self.rng.image_pull);
+                node.images.insert(image, t);
+                t
+            }
+        }
     }
 
     /// The equivalence-class number of a live pod, numbered on first use.
