@@ -287,15 +287,23 @@ impl RowBuf {
         self.text
             .extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
     }
-    /// `int.frac` with `frac` (below 10^`W`) zero-padded to `W` digits.
-    fn fixed<const W: usize>(&mut self, int: u64, frac: u64) {
+    /// `v / 10^W` with exactly `W` decimals (`W` at most 19): `v`'s digits with the point
+    /// put in, after zeros when `v` has `W` digits or fewer (one integer formatting per field).
+    fn fixed<const W: usize>(&mut self, v: u64) {
+        const ZEROS: &[u8; 19] = b"0000000000000000000";
         self.sep();
-        self.digits(int);
-        self.text.push(b'.');
-        // 10^W + frac has W + 1 digits; without its leading 1 it is frac padded to W.
         let mut b = itoa::Buffer::new();
-        let padded = b.format(10u64.pow(W as u32) + frac);
-        self.text.extend_from_slice(&padded.as_bytes()[1..]);
+        let d = b.format(v).as_bytes();
+        if d.len() > W {
+            let (int, frac) = d.split_at(d.len() - W);
+            self.text.extend_from_slice(int);
+            self.text.push(b'.');
+            self.text.extend_from_slice(frac);
+        } else {
+            self.text.extend_from_slice(b"0.");
+            self.text.extend_from_slice(&ZEROS[..W - d.len()]);
+            self.text.extend_from_slice(d);
+        }
     }
     /// An unsigned integer field.
     pub fn uint(&mut self, v: u64) {
@@ -304,7 +312,7 @@ impl RowBuf {
     }
     /// Milliseconds as seconds with 3 decimals (`9.000`), the time columns' format.
     pub fn secs(&mut self, ms: u64) {
-        self.fixed::<3>(ms / 1000, ms % 1000);
+        self.fixed::<3>(ms);
     }
     /// [`RowBuf::secs`], or an empty field for `None`.
     pub fn opt_secs(&mut self, ms: Option<u64>) {
@@ -315,7 +323,7 @@ impl RowBuf {
     }
     /// Micro-dollars as dollars with 6 decimals, exactly.
     pub fn micros(&mut self, m: u64) {
-        self.fixed::<6>(m / 1_000_000, m % 1_000_000);
+        self.fixed::<6>(m);
     }
     /// The fields in order, decoded back from the encoded row (for `explain`, once per run).
     pub fn fields(&self) -> Vec<String> {

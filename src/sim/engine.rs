@@ -1932,7 +1932,8 @@ impl<'s> Engine<'s> {
             (None, _) => "none",
         };
         let s = &pod.spec;
-        let mut b = std::mem::take(&mut self.row_buf);
+        // Borrowed in place (a `mem::take` would build a fresh buffer and quoting table per row).
+        let b = &mut self.row_buf;
         b.clear();
         b.str(&s.name);
         b.str(&s.namespace);
@@ -1990,9 +1991,7 @@ impl<'s> Engine<'s> {
                     .collect(),
             );
         }
-        let written = self.out.pods.write(&mut b);
-        self.row_buf = b;
-        written?;
+        self.out.pods.write(b)?;
         Ok(())
     }
 
