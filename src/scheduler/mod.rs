@@ -886,6 +886,25 @@ impl Reservoir {
     }
 }
 
+/// The node-local filters of a profile for one pod (NodeUnschedulable, TaintToleration,
+/// NodeAffinity, NodeResourcesFit), verdict only, with everything that does not depend on the
+/// node worked out once: what [`filter_node`] with no pod-dependent state says, for callers
+/// that try one pod on many nodes (the Cluster Autoscaler's scale-down simulation).
+pub struct NodeLocalFilters<'a>(Judged<'a>);
+
+impl<'a> NodeLocalFilters<'a> {
+    /// The filters of `profile` for `pod`.
+    pub fn new(profile: &'a Profile, pod: &'a PodSpec) -> NodeLocalFilters<'a> {
+        NodeLocalFilters(Judged::new(profile, pod))
+    }
+
+    /// True when every node-local filter passes on `node`.
+    #[inline]
+    pub fn passes(&self, node: &Node) -> bool {
+        self.0.passes(node)
+    }
+}
+
 /// What a memoised verdict is computed from (a struct with an inlined method rather than a
 /// closure, so the per-node work inlines into every walk), with everything that is the same
 /// on every node worked out once per cycle: which filters can fail for this pod, its requests
@@ -936,13 +955,7 @@ impl<'a> Judged<'a> {
     /// is used.
     #[inline(always)]
     fn judge(&self, node: &Node) -> Option<i64> {
-        if (self.cordon_blocks && node.unschedulable)
-            || (self.taints
-                && !node.taints.is_empty()
-                && taint_toleration::filter(self.pod, node).is_err())
-            || (self.affinity && !node_affinity::matches(self.pod, node))
-            || (self.fit && !node_resources_fit::fits(&self.requests, self.ephemeral_mib, node))
-        {
+        if !self.passes(node) {
             return None;
         }
         Some(if self.default_scores {
@@ -950,6 +963,17 @@ impl<'a> Judged<'a> {
         } else {
             base_score(self.profile, self.defaults, self.pod, node)
         })
+    }
+
+    /// The node-local filters' verdict.
+    #[inline(always)]
+    fn passes(&self, node: &Node) -> bool {
+        !((self.cordon_blocks && node.unschedulable)
+            || (self.taints
+                && !node.taints.is_empty()
+                && taint_toleration::filter(self.pod, node).is_err())
+            || (self.affinity && !node_affinity::matches(self.pod, node))
+            || (self.fit && !node_resources_fit::fits(&self.requests, self.ephemeral_mib, node)))
     }
 
     /// [`base_score`] when both resource scores have their default configuration.

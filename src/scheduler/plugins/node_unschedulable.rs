@@ -18,12 +18,13 @@ pub fn filter(pod: &PodSpec, node: &Node) -> Result<(), FilterFailure> {
     cordoned(pod)
 }
 
-/// The cordoned case, kept out of line so the common check inlines into every cycle.
-/// True when the pod tolerates the cordon taint, so a cordoned node does not filter it out.
+/// True when the pod tolerates the cordon taint, so a cordoned node does not filter it out
+/// (asked once per cycle: a pod without tolerations answers without building the taint).
 pub fn tolerated(pod: &PodSpec) -> bool {
-    cordoned(pod).is_ok()
+    !pod.tolerations.is_empty() && cordoned(pod).is_ok()
 }
 
+/// The cordoned case, kept out of line so the common check inlines into every cycle.
 #[cold]
 fn cordoned(pod: &PodSpec) -> Result<(), FilterFailure> {
     let taint = Taint {

@@ -14,7 +14,7 @@ use crate::autoscaler::expander::ScaleUpOption;
 use crate::cluster::node::{NodeId, NodeState};
 use crate::cluster::pod::{CapacityKind, PodKey, PodPhase};
 use crate::cluster::resources::Resources;
-use crate::scheduler::{CycleState, filter_node};
+use crate::scheduler::NodeLocalFilters;
 use crate::sim::time::SimDuration;
 use crate::workload::{OwnerKind, PodSpec};
 
@@ -136,7 +136,6 @@ impl Engine<'_> {
             return pending;
         }
         let profile = &self.sc.scheduler;
-        let empty = CycleState::default();
         let candidates: Vec<NodeId> = self
             .nodes
             .iter()
@@ -161,11 +160,10 @@ impl Engine<'_> {
                 Some(Some(i)) => *i,
                 None => 0,
             };
+            let filters = NodeLocalFilters::new(profile, &p.spec);
             let found = candidates[start..]
                 .iter()
-                .position(|id| {
-                    filter_node(profile, &empty, &p.spec, &self.nodes[id.0 as usize]).is_ok()
-                })
+                .position(|id| filters.passes(&self.nodes[id.0 as usize]))
                 .map(|i| i + start);
             match found {
                 Some(i) => {
@@ -286,8 +284,11 @@ impl Engine<'_> {
         let mut used = budgets.to_vec();
         let mut tentative: Vec<(NodeId, Resources, u64)> = Vec::new();
         let profile = &self.sc.scheduler;
-        let empty = CycleState::default();
         let mut ok = true;
+        // The last search's key and resume position, written back to `resume` when the key
+        // changes: a node's pods mostly come from one job, and this spares the map a lookup and
+        // an insert per pod.
+        let mut last: Option<(FitKey, usize)> = None;
         for k in keys {
             let Some(p) = self.pods.get(k) else { continue };
             if p.terminating {
@@ -311,7 +312,17 @@ impl Engine<'_> {
             }
             let key = self.fit_key(k);
             let Some(p) = self.pods.get(k) else { continue };
-            let start = resume.get(&key).copied().unwrap_or(0).min(self.order.len());
+            let start = match last {
+                Some((lk, at)) if lk == key => at,
+                _ => {
+                    if let Some((lk, at)) = last.take() {
+                        resume.insert(lk, at);
+                    }
+                    resume.get(&key).copied().unwrap_or(0)
+                }
+            }
+            .min(self.order.len());
+            let filters = NodeLocalFilters::new(profile, &p.spec);
             // Where the source node was passed over (skipped, not tried) in this search.
             let mut skipped_source = None;
             let found = self.order[start..]
@@ -323,7 +334,7 @@ impl Engine<'_> {
                         return false;
                     }
                     !self.nodes[t.0 as usize].unschedulable
-                        && filter_node(profile, &empty, &p.spec, &self.nodes[t.0 as usize]).is_ok()
+                        && filters.passes(&self.nodes[t.0 as usize])
                 })
                 .map(|(j, &t)| (start + j, t));
             match found {
@@ -331,7 +342,7 @@ impl Engine<'_> {
                     self.nodes[t.0 as usize].add_requests(p.spec.requests, p.spec.ephemeral_mib);
                     tentative.push((t, p.spec.requests, p.spec.ephemeral_mib));
                     // The next search must try the source node, which this one never did.
-                    resume.insert(key, skipped_source.unwrap_or(j));
+                    last = Some((key, skipped_source.unwrap_or(j)));
                 }
                 None => {
                     ok = false;
@@ -340,6 +351,9 @@ impl Engine<'_> {
             }
         }
         if ok {
+            if let Some((lk, at)) = last {
+                resume.insert(lk, at);
+            }
             reserved.extend(tentative);
         } else {
             for (t, r, e) in tentative {
