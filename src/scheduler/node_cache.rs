@@ -252,37 +252,37 @@ impl NodeCache {
         if want == 0 || n == 0 {
             return (0, 0);
         }
+        let (feasible, score_at) = (&self.feasible[..], &self.score_at[..]);
         let mut found = 0;
-        let mut last = None;
         for (from, to) in [(start, n), (0, start)] {
-            let mut p = from;
-            while p < to {
-                let word = self.feasible[p / 64] >> (p % 64);
-                if word == 0 {
-                    p = (p / 64 + 1) * 64;
-                    continue;
-                }
-                p += word.trailing_zeros() as usize;
-                if p >= to {
-                    break;
-                }
-                visit(order[p], self.score_at[p]);
-                found += 1;
-                if found == want {
-                    last = Some(p);
-                    break;
-                }
-                p += 1;
+            if from >= to {
+                continue;
             }
-            if last.is_some() {
-                break;
+            // Word by word, each word's set bits lowest first (clearing each as it is taken):
+            // one load per 64 positions, a few instructions per feasible node.
+            let (mut w, last) = (from / 64, (to - 1) / 64);
+            let mut word = feasible[w] & (!0u64 << (from % 64));
+            loop {
+                if w == last && to - w * 64 < 64 {
+                    word &= (1u64 << (to - w * 64)) - 1;
+                }
+                while word != 0 {
+                    let p = w * 64 + word.trailing_zeros() as usize;
+                    word &= word - 1;
+                    visit(order[p], score_at[p]);
+                    found += 1;
+                    if found == want {
+                        return ((p + n - start) % n + 1, found);
+                    }
+                }
+                w += 1;
+                if w > last {
+                    break;
+                }
+                word = feasible[w];
             }
         }
-        let processed = match last {
-            Some(p) => (p + n - start) % n + 1,
-            None => n,
-        };
-        (processed, found)
+        (n, found)
     }
 
     /// The verdict for `node`, computed by `compute` unless memoised.
@@ -342,6 +342,51 @@ mod tests {
         PodSpec {
             requests: Resources::pod(cpu, 1024, 0),
             ..Default::default()
+        }
+    }
+
+    #[test]
+    fn window_meets_feasible_positions_as_a_walk_over_every_node_would() {
+        use rand::RngExt;
+        let mut rng = stream(5, "window");
+        for n in [1usize, 2, 63, 64, 65, 127, 128, 130, 250] {
+            let order: Vec<NodeId> = (0..n as u32).rev().map(NodeId).collect();
+            for density in [0.0, 0.1, 0.5, 1.0] {
+                let mut cache = super::NodeCache::default();
+                cache.feasible = vec![0; n.div_ceil(64)];
+                cache.score_at = (0..n as i64).map(|p| p * 7 % 13).collect();
+                let mut bits = vec![false; n];
+                for (p, b) in bits.iter_mut().enumerate() {
+                    if rng.random_bool(density) {
+                        *b = true;
+                        cache.feasible[p / 64] |= 1 << (p % 64);
+                    }
+                }
+                for start in 0..n {
+                    for want in [1, 2, 5, n] {
+                        // The plain walk: every position from `start`, wrapping, until `want`.
+                        let (mut processed, mut expect) = (0, Vec::new());
+                        for k in 0..n {
+                            if expect.len() == want {
+                                break;
+                            }
+                            processed += 1;
+                            let p = (start + k) % n;
+                            if bits[p] {
+                                expect.push((order[p], cache.score_at[p]));
+                            }
+                        }
+                        let mut got = Vec::new();
+                        let r = cache.window(&order, start, want, |id, s| got.push((id, s)));
+                        assert_eq!(got, expect, "n {n} start {start} want {want}");
+                        assert_eq!(
+                            r,
+                            (processed, expect.len()),
+                            "n {n} start {start} want {want}"
+                        );
+                    }
+                }
+            }
         }
     }
 
