@@ -352,9 +352,11 @@ mod tests {
         for n in [1usize, 2, 63, 64, 65, 127, 128, 130, 250] {
             let order: Vec<NodeId> = (0..n as u32).rev().map(NodeId).collect();
             for density in [0.0, 0.1, 0.5, 1.0] {
-                let mut cache = super::NodeCache::default();
-                cache.feasible = vec![0; n.div_ceil(64)];
-                cache.score_at = (0..n as i64).map(|p| p * 7 % 13).collect();
+                let mut cache = super::NodeCache {
+                    feasible: vec![0; n.div_ceil(64)],
+                    score_at: (0..n as i64).map(|p| p * 7 % 13).collect(),
+                    ..Default::default()
+                };
                 let mut bits = vec![false; n];
                 for (p, b) in bits.iter_mut().enumerate() {
                     if rng.random_bool(density) {
