@@ -1,8 +1,6 @@
 //! Runtime state of an EC2 node: its lifecycle times (for billing and nodes.csv), what it can
 //! offer, what is requested on it, and which images it has cached.
 
-use std::collections::BTreeMap;
-
 use super::pod::PodKey;
 use super::resources::Resources;
 use super::taints::Taint;
@@ -97,8 +95,10 @@ pub struct Node {
     /// $ per hour.
     pub price_per_hour: f64,
     /// Images on the node (by [`ImageIds`] number) and when each finished (or will finish)
-    /// pulling.
-    pub images: BTreeMap<u32, SimTime>,
+    /// pulling. A hash map (never iterated, so its order cannot leak into outputs): a node of
+    /// a long trace caches thousands of job images, and a tree's lookup missed the cache at
+    /// every level on every bind.
+    pub images: rustc_hash::FxHashMap<u32, SimTime>,
     /// Being drained for removal (its group's size already counts it as gone).
     pub draining: bool,
     /// Last time a pod was bound to or left the node (Karpenter's consolidateAfter).
@@ -151,7 +151,7 @@ impl Node {
             taints: Vec::new(),
             unschedulable: false,
             version: 0,
-            images: BTreeMap::new(),
+            images: rustc_hash::FxHashMap::default(),
             draining: false,
             last_change: SimTime::ZERO,
             replaces: Vec::new(),
