@@ -440,9 +440,9 @@ impl Scheduler {
             let cache = &mut self.scratch.cache;
             cache.prepare(pod, view.nodes.len());
             let judged = Judged::new(profile, pod);
-            // When changes are noted (and the shape repeats), only changed nodes are re-derived
-            // and the walk visits feasible positions only; else the window is walked node by
-            // node through the memo. Failures are not listed either way: they are node-local,
+            // When changes are noted, only changed nodes are re-derived (and positions a window
+            // reaches for the first time in this shape) and the walk visits feasible positions
+            // only; else the window is walked node by node through the memo. Failures are not listed either way: they are node-local,
             // so an empty result is never "only pod-dependent", which is what an empty failure
             // list yields below.
             let positions = cache.use_positions();
@@ -464,8 +464,9 @@ impl Scheduler {
                 let rng = &mut self.rng;
                 let mut pick = Reservoir::default();
                 let offer = |id: NodeId, s: i64| pick.offer(id, s, rng);
+                let judge = |node: &Node| judged.judge(node);
                 let processed = if positions {
-                    cache.window(view.order, start, want, offer).0
+                    cache.window(nodes, view.order, start, want, judge, offer).0
                 } else {
                     walk_memo(cache, nodes, head, tail, want, &judged, offer)
                 };
@@ -482,8 +483,11 @@ impl Scheduler {
                 feasible.push(id);
                 base.push(s);
             };
+            let judge = |node: &Node| judged.judge(node);
             processed = if positions {
-                cache.window(view.order, start, want, collect).0
+                cache
+                    .window(nodes, view.order, start, want, judge, collect)
+                    .0
             } else {
                 walk_memo(cache, nodes, head, tail, want, &judged, collect)
             };

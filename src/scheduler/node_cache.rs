@@ -68,16 +68,22 @@ pub struct NodeCache {
     shape: Shape,
     /// Bumped when the pod shape changes, which invalidates every entry at once.
     epoch: u32,
-    /// Cycles prepared for the current shape so far.
-    shape_cycles: u32,
     entries: Vec<Entry>,
     /// Told of every change ([`NodeCache::note_changes`]): then the feasible set is kept by
     /// node-order position and a cycle visits feasible nodes only.
     tracked: bool,
     /// The node order the positions below refer to (the caller's counter).
     order_epoch: u64,
-    /// `feasible` and `score_at` hold the current shape's verdicts for the current order.
+    /// `pos_of`, `feasible`, `score_at` and `known` are laid out for the current order.
     built: bool,
+    /// The shape changed since `known` was last cleared.
+    known_stale: bool,
+    /// Cycles prepared for the current shape so far.
+    shape_cycles: u32,
+    /// Positions whose bit in `feasible` and entry in `score_at` hold the current shape's
+    /// verdict, one bit per position: filled on demand by the windows that reach them, so a
+    /// new shape costs the positions its windows visit, not the whole order.
+    known: Vec<u64>,
     /// Node id → position in the node order (`u32::MAX`: not in it).
     pos_of: Vec<u32>,
     /// Feasible nodes, one bit per position.
@@ -98,7 +104,7 @@ impl NodeCache {
         if self.epoch == 0 || !self.shape.matches(pod) {
             self.shape.set(pod);
             self.epoch = self.epoch.wrapping_add(1).max(1);
-            self.built = false;
+            self.known_stale = true;
             self.shape_cycles = 0;
             if self.epoch == 1 {
                 // Wrapped (or first use): no stale entry may carry this epoch.
@@ -155,15 +161,16 @@ impl NodeCache {
     }
 
     /// True when [`NodeCache::refresh`] and [`NodeCache::window`] should serve this cycle:
-    /// changes are being noted and the shape is the previous cycle's too (the first cycle of
-    /// a shape walks its window instead: a run of all-different pods never pays for positions
-    /// of nodes its windows do not reach).
+    /// changes are being noted and the shape is the previous cycle's too (the first cycle of a
+    /// shape walks its window node by node, which costs less per node when nothing is known
+    /// yet: a run of all-different pods never pays for positions).
     pub fn use_positions(&self) -> bool {
         self.tracked && self.shape_cycles > 1
     }
 
-    /// Brings the per-position verdicts up to date for the prepared shape: all of them after a
-    /// shape or order change, else the noted nodes only.
+    /// Brings the per-position verdicts up to date for the prepared shape: lays the positions
+    /// out after an order change, forgets every verdict after a shape change (windows fill them
+    /// in again as they reach them), else re-derives the known positions of the noted nodes.
     pub fn refresh(
         &mut self,
         nodes: &[Node],
@@ -173,19 +180,23 @@ impl NodeCache {
         if !self.built {
             self.pos_of.clear();
             self.pos_of.resize(nodes.len(), u32::MAX);
-            self.feasible.clear();
-            self.feasible.resize(order.len().div_ceil(64), 0);
-            self.score_at.clear();
-            self.score_at.resize(order.len(), 0);
             for (p, &id) in order.iter().enumerate() {
                 self.pos_of[id.0 as usize] = p as u32;
-                let node = &nodes[id.0 as usize];
-                self.place(p, id, node, &compute);
             }
-            for id in self.pending.drain(..) {
-                self.is_pending[id.0 as usize] = false;
-            }
+            let words = order.len().div_ceil(64);
+            self.feasible.clear();
+            self.feasible.resize(words, 0);
+            self.known.clear();
+            self.known.resize(words, 0);
+            self.score_at.clear();
+            self.score_at.resize(order.len(), 0);
             self.built = true;
+            self.known_stale = false;
+            self.drop_pending();
+        } else if self.known_stale {
+            self.known.fill(0);
+            self.known_stale = false;
+            self.drop_pending();
         } else {
             let mut pending = std::mem::take(&mut self.pending);
             for &id in &pending {
@@ -193,8 +204,9 @@ impl NodeCache {
                 let Some(&p) = self.pos_of.get(id.0 as usize) else {
                     continue;
                 };
-                if p != u32::MAX {
-                    self.place(p as usize, id, &nodes[id.0 as usize], &compute);
+                let p = p as usize;
+                if p != u32::MAX as usize && self.known[p / 64] >> (p % 64) & 1 == 1 {
+                    self.place(p, id, &nodes[id.0 as usize], &compute);
                 }
             }
             pending.clear();
@@ -202,6 +214,9 @@ impl NodeCache {
         }
         #[cfg(debug_assertions)]
         for (p, &id) in order.iter().enumerate() {
+            if self.known[p / 64] >> (p % 64) & 1 == 0 {
+                continue;
+            }
             let node = &nodes[id.0 as usize];
             let e = self.entries[id.0 as usize];
             assert!(
@@ -215,6 +230,13 @@ impl NodeCache {
                 "feasible bit of node {}",
                 node.name
             );
+        }
+    }
+
+    /// Forgets the noted nodes (every position is laid out or forgotten anyway).
+    fn drop_pending(&mut self) {
+        for id in self.pending.drain(..) {
+            self.is_pending[id.0 as usize] = false;
         }
     }
 
@@ -240,19 +262,22 @@ impl NodeCache {
     /// Hands `visit` the first `want` feasible nodes of the order from position `start` on
     /// (wrapping) with their base scores, in the order a walk over every node would meet them;
     /// returns how many nodes that walk would have processed and how many were visited.
+    /// Positions not yet known for the shape are judged by `compute` (through the memo) word by
+    /// word as the walk reaches them.
     #[inline(always)]
     pub fn window(
-        &self,
+        &mut self,
+        nodes: &[Node],
         order: &[NodeId],
         start: usize,
         want: usize,
+        compute: impl Fn(&Node) -> Option<i64>,
         mut visit: impl FnMut(NodeId, i64),
     ) -> (usize, usize) {
         let n = order.len();
         if want == 0 || n == 0 {
             return (0, 0);
         }
-        let (feasible, score_at) = (&self.feasible[..], &self.score_at[..]);
         let mut found = 0;
         for (from, to) in [(start, n), (0, start)] {
             if from >= to {
@@ -261,15 +286,20 @@ impl NodeCache {
             // Word by word, each word's set bits lowest first (clearing each as it is taken):
             // one load per 64 positions, a few instructions per feasible node.
             let (mut w, last) = (from / 64, (to - 1) / 64);
-            let mut word = feasible[w] & (!0u64 << (from % 64));
+            let mut range = !0u64 << (from % 64);
             loop {
                 if w == last && to - w * 64 < 64 {
-                    word &= (1u64 << (to - w * 64)) - 1;
+                    range &= (1u64 << (to - w * 64)) - 1;
                 }
+                let unknown = !self.known[w] & range;
+                if unknown != 0 {
+                    self.fill(w, unknown, nodes, order, &compute);
+                }
+                let mut word = self.feasible[w] & range;
                 while word != 0 {
                     let p = w * 64 + word.trailing_zeros() as usize;
                     word &= word - 1;
-                    visit(order[p], score_at[p]);
+                    visit(order[p], self.score_at[p]);
                     found += 1;
                     if found == want {
                         return ((p + n - start) % n + 1, found);
@@ -279,10 +309,30 @@ impl NodeCache {
                 if w > last {
                     break;
                 }
-                word = feasible[w];
+                range = !0;
             }
         }
         (n, found)
+    }
+
+    /// Judges the positions of word `w` set in `unknown` and marks them known.
+    #[inline]
+    fn fill(
+        &mut self,
+        w: usize,
+        unknown: u64,
+        nodes: &[Node],
+        order: &[NodeId],
+        compute: &impl Fn(&Node) -> Option<i64>,
+    ) {
+        let mut bits = unknown;
+        while bits != 0 {
+            let p = w * 64 + bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            let id = order[p];
+            self.place(p, id, &nodes[id.0 as usize], compute);
+        }
+        self.known[w] |= unknown;
     }
 
     /// The verdict for `node`, computed by `compute` unless memoised.
@@ -354,6 +404,7 @@ mod tests {
             for density in [0.0, 0.1, 0.5, 1.0] {
                 let mut cache = super::NodeCache {
                     feasible: vec![0; n.div_ceil(64)],
+                    known: vec![!0; n.div_ceil(64)],
                     score_at: (0..n as i64).map(|p| p * 7 % 13).collect(),
                     ..Default::default()
                 };
@@ -379,7 +430,15 @@ mod tests {
                             }
                         }
                         let mut got = Vec::new();
-                        let r = cache.window(&order, start, want, |id, s| got.push((id, s)));
+                        // Every position is known: `compute` is never asked.
+                        let r = cache.window(
+                            &[],
+                            &order,
+                            start,
+                            want,
+                            |_| None,
+                            |id, s| got.push((id, s)),
+                        );
                         assert_eq!(got, expect, "n {n} start {start} want {want}");
                         assert_eq!(
                             r,
