@@ -4,7 +4,7 @@
 
 use super::expander::Expander;
 use crate::cluster::node::Node;
-use crate::scheduler::{CycleState, Profile, filter_node};
+use crate::scheduler::{NodeLocalFilters, Profile};
 use crate::sim::time::SimDuration;
 use crate::workload::PodSpec;
 
@@ -67,8 +67,7 @@ pub struct Estimate {
 /// template), each onto the first new node it fits, opening a node when none fits, up to `cap`
 /// nodes. Only pods that fit an empty template node at all are considered.
 pub fn binpack(profile: &Profile, template: &Node, pods: &[&PodSpec], cap: u32) -> Estimate {
-    let empty = CycleState::default();
-    let fits = |p: &PodSpec, n: &Node| filter_node(profile, &empty, p, n).is_ok();
+    let fits = |p: &PodSpec, n: &Node| NodeLocalFilters::new(profile, p).passes(n);
     let size = |p: &PodSpec| {
         let a = &template.allocatable;
         p.requests.cpu_m as f64 / a.cpu_m.max(1) as f64

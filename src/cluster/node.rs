@@ -1,6 +1,8 @@
 //! Runtime state of an EC2 node: its lifecycle times (for billing and nodes.csv), what it can
 //! offer, what is requested on it, and which images it has cached.
 
+use rustc_hash::FxHashMap;
+
 use super::pod::PodKey;
 use super::resources::Resources;
 use super::taints::Taint;
@@ -98,7 +100,7 @@ pub struct Node {
     /// pulling. A hash map (never iterated, so its order cannot leak into outputs): a node of
     /// a long trace caches thousands of job images, and a tree's lookup missed the cache at
     /// every level on every bind.
-    pub images: rustc_hash::FxHashMap<u32, SimTime>,
+    pub images: FxHashMap<u32, SimTime>,
     /// Being drained for removal (its group's size already counts it as gone).
     pub draining: bool,
     /// Last time a pod was bound to or left the node (Karpenter's consolidateAfter).
@@ -151,7 +153,7 @@ impl Node {
             taints: Vec::new(),
             unschedulable: false,
             version: 0,
-            images: rustc_hash::FxHashMap::default(),
+            images: FxHashMap::default(),
             draining: false,
             last_change: SimTime::ZERO,
             replaces: Vec::new(),

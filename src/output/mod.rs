@@ -18,28 +18,35 @@ pub struct OutputError {
     pub source: std::io::Error,
 }
 
-/// A file that appears under its final name only on [`AtomicFile::commit`]; dropped uncommitted,
-/// its temporary is removed.
+/// A file that appears under its final name only on [`AtomicFile::commit`]; dropped uncommitted
+/// (or when the commit fails), its temporary is removed.
 ///
-/// Large files are synced behind the writer: every [`SYNC_BEHIND_BYTES`] a background thread
+/// Large files are synced behind the writer: every 64 MiB a background thread
 /// syncs what has reached the file so far, so the disk works while the run computes and the
 /// sync at commit waits only for the tail (a 455 MB pods.csv otherwise spent most of a second
-/// in that last sync).
+/// in that last sync). A background sync is only ever a head start: if it cannot be started it
+/// is skipped, and its error is kept for the commit to report (the handle shares the file's
+/// open description, so the final sync would not see that error again). A file dropped with a
+/// sync under way leaves the thread to finish on its own.
 #[derive(Debug)]
 pub struct AtomicFile {
     final_path: PathBuf,
     tmp_path: PathBuf,
     writer: Option<BufWriter<File>>,
+    /// Renamed into place: nothing to clean up.
+    committed: bool,
     /// Bytes handed to the writer since the last background sync started.
     unsynced: u64,
     /// The background sync under way, if any.
     syncing: Option<std::thread::JoinHandle<std::io::Result<()>>>,
+    /// The first error a background sync returned, for the commit.
+    sync_error: Option<std::io::Error>,
     /// [`SYNC_BEHIND_BYTES`] (smaller in tests).
     sync_behind: u64,
 }
 
 /// How much is written between two background syncs of an [`AtomicFile`].
-pub const SYNC_BEHIND_BYTES: u64 = 64 << 20;
+const SYNC_BEHIND_BYTES: u64 = 64 << 20;
 
 impl AtomicFile {
     /// Creates `dir/.name.tmp`, to become `dir/name`.
@@ -54,38 +61,47 @@ impl AtomicFile {
             final_path,
             tmp_path,
             writer: Some(BufWriter::with_capacity(1 << 17, file)),
+            committed: false,
             unsynced: 0,
             syncing: None,
+            sync_error: None,
             sync_behind: SYNC_BEHIND_BYTES,
         })
     }
 
-    /// Counts `n` more bytes written; past [`SYNC_BEHIND_BYTES`], starts a background sync of
-    /// the file unless one is still running (a finished one's error is returned here).
-    fn note_written(&mut self, n: usize) -> std::io::Result<()> {
+    /// Counts `n` more bytes written; past `sync_behind` bytes, starts a background sync of
+    /// the file unless one is still running (or no handle or thread can be had: the commit's
+    /// sync covers everything anyway).
+    fn note_written(&mut self, n: usize) {
         self.unsynced += n as u64;
         if self.unsynced < self.sync_behind {
-            return Ok(());
+            return;
         }
         if let Some(h) = &self.syncing {
             if !h.is_finished() {
-                return Ok(());
+                return;
             }
-            self.join_sync()?;
+            self.join_sync();
         }
         self.unsynced = 0;
-        let file = self.writer().get_ref().try_clone()?;
-        self.syncing = Some(std::thread::spawn(move || file.sync_data()));
-        Ok(())
+        let Ok(file) = self.writer().get_ref().try_clone() else {
+            return;
+        };
+        self.syncing = std::thread::Builder::new()
+            .name("output-sync".into())
+            .spawn(move || file.sync_data())
+            .ok();
     }
 
-    /// Waits for the background sync, if any, and returns its error.
-    fn join_sync(&mut self) -> std::io::Result<()> {
-        match self.syncing.take() {
-            Some(h) => h
+    /// Waits for the background sync, if any, keeping its error.
+    fn join_sync(&mut self) {
+        if let Some(h) = self.syncing.take() {
+            let result = h
                 .join()
-                .unwrap_or_else(|_| Err(std::io::Error::other("background sync panicked"))),
-            None => Ok(()),
+                .unwrap_or_else(|_| Err(std::io::Error::other("background sync panicked")));
+            if let Err(e) = result {
+                self.sync_error.get_or_insert(e);
+            }
         }
     }
 
@@ -97,7 +113,7 @@ impl AtomicFile {
             .unwrap_or_else(|| unreachable!("writer taken before commit"))
     }
 
-    /// Flushes, syncs to disk and renames into place.
+    /// Flushes, syncs to disk (reporting a background sync's error too) and renames into place.
     pub fn commit(mut self) -> Result<PathBuf, OutputError> {
         let err = |path: &Path, source| OutputError {
             path: path.to_path_buf(),
@@ -107,17 +123,21 @@ impl AtomicFile {
             let file = w
                 .into_inner()
                 .map_err(|e| err(&self.tmp_path, e.into_error()))?;
-            self.join_sync().map_err(|e| err(&self.tmp_path, e))?;
+            self.join_sync();
+            if let Some(e) = self.sync_error.take() {
+                return Err(err(&self.tmp_path, e));
+            }
             file.sync_all().map_err(|e| err(&self.tmp_path, e))?;
         }
         std::fs::rename(&self.tmp_path, &self.final_path).map_err(|e| err(&self.final_path, e))?;
+        self.committed = true;
         Ok(self.final_path.clone())
     }
 }
 
 impl Drop for AtomicFile {
     fn drop(&mut self) {
-        if self.writer.is_some() {
+        if !self.committed {
             self.writer = None;
             let _ = std::fs::remove_file(&self.tmp_path);
         }
@@ -148,12 +168,13 @@ pub struct CsvOut {
 impl Write for AtomicFile {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         let n = self.writer().write(buf)?;
-        self.note_written(n)?;
+        self.note_written(n);
         Ok(n)
     }
     fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
         self.writer().write_all(buf)?;
-        self.note_written(buf.len())
+        self.note_written(buf.len());
+        Ok(())
     }
     fn flush(&mut self) -> std::io::Result<()> {
         self.writer().flush()
@@ -570,25 +591,52 @@ mod tests {
     fn background_syncs_keep_every_byte_and_in_order() {
         let dir = tempfile::tempdir().unwrap();
         let mut f = AtomicFile::create(dir.path(), "big.txt").unwrap();
-        f.sync_behind = 1000;
+        // Thresholds far above the writer's 128 KiB buffer, so what the background syncs see
+        // has reached the file.
+        f.sync_behind = 300_000;
         let mut want = Vec::new();
-        for i in 0..2000u32 {
+        let mut started = 0;
+        for i in 0..200_000u32 {
             let line = format!("{i}\n");
+            let was = f.syncing.is_some();
             f.write_all(line.as_bytes()).unwrap();
             want.extend_from_slice(line.as_bytes());
-            if i % 500 == 0 {
-                // Let a background sync finish, so the next threshold starts another.
-                if let Some(h) = &f.syncing {
-                    while !h.is_finished() {
-                        std::thread::yield_now();
-                    }
-                }
+            if !was && f.syncing.is_some() {
+                started += 1;
+                // Let it finish, so the next threshold starts another.
+                f.join_sync();
             }
         }
+        assert!(started >= 3, "{started} background syncs");
+        assert!(f.sync_error.is_none());
         assert!(!dir.path().join("big.txt").exists());
         f.commit().unwrap();
         assert_eq!(std::fs::read(dir.path().join("big.txt")).unwrap(), want);
         // Only the committed file is left (no temporary).
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn dropped_with_a_sync_under_way_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let mut f = AtomicFile::create(dir.path(), "big.txt").unwrap();
+            f.sync_behind = 1;
+            f.write_all(&[b'x'; 200_000]).unwrap();
+            assert!(f.syncing.is_some());
+        }
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn a_background_sync_error_fails_the_commit_and_removes_the_temporary() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut f = AtomicFile::create(dir.path(), "a.csv").unwrap();
+        f.write_all(b"x").unwrap();
+        f.sync_error = Some(std::io::Error::other("disk on fire"));
+        let e = f.commit().unwrap_err();
+        assert!(e.to_string().contains("disk on fire"), "{e}");
+        assert!(e.to_string().contains(".a.csv.tmp"), "{e}");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 }

@@ -105,6 +105,7 @@ impl Distribution {
         match self {
             Distribution::Fixed(d) => d.0 == 0,
             Distribution::Uniform { min, max } => min.0 == 0 && max.0 == 0,
+            // Validation requires a positive median, so never in practice; kept exact anyway.
             Distribution::Lognormal { median, sigma, .. } => *sigma == 0.0 && median.0 == 0,
             Distribution::Exponential { mean } => mean.0 == 0,
             // One draw per sample even with a single value: the stream must advance.

@@ -440,14 +440,16 @@ impl Scheduler {
             let cache = &mut self.scratch.cache;
             cache.prepare(pod, view.nodes.len());
             let judged = Judged::new(profile, pod);
-            // When changes are noted, only changed nodes are re-derived (and positions a window
-            // reaches for the first time in this shape) and the walk visits feasible positions
-            // only; else the window is walked node by node through the memo. Failures are not listed either way: they are node-local,
+            // When changes are noted and the shape repeats, only changed nodes (and positions a
+            // window reaches for the first time in this shape) are re-derived and the walk
+            // visits feasible positions only; else the window is walked node by node through
+            // the memo. Failures are not listed either way: they are node-local,
             // so an empty result is never "only pod-dependent", which is what an empty failure
             // list yields below.
             let positions = cache.use_positions();
+            let judge = |node: &Node| judged.judge(node);
             if positions {
-                cache.refresh(view.nodes, view.order, |node| judged.judge(node));
+                cache.refresh(view.nodes, view.order, judge);
             }
             let w = &profile.weights;
             let only_base = (w.taint_toleration == 0
@@ -464,7 +466,6 @@ impl Scheduler {
                 let rng = &mut self.rng;
                 let mut pick = Reservoir::default();
                 let offer = |id: NodeId, s: i64| pick.offer(id, s, rng);
-                let judge = |node: &Node| judged.judge(node);
                 let processed = if positions {
                     cache.window(nodes, view.order, start, want, judge, offer).0
                 } else {
@@ -483,7 +484,6 @@ impl Scheduler {
                 feasible.push(id);
                 base.push(s);
             };
-            let judge = |node: &Node| judged.judge(node);
             processed = if positions {
                 cache
                     .window(nodes, view.order, start, want, judge, collect)
@@ -892,31 +892,11 @@ impl Reservoir {
 
 /// The node-local filters of a profile for one pod (NodeUnschedulable, TaintToleration,
 /// NodeAffinity, NodeResourcesFit), verdict only, with everything that does not depend on the
-/// node worked out once: what [`filter_node`] with no pod-dependent state says, for callers
-/// that try one pod on many nodes (the Cluster Autoscaler's scale-down simulation).
-pub struct NodeLocalFilters<'a>(Judged<'a>);
-
-impl<'a> NodeLocalFilters<'a> {
-    /// The filters of `profile` for `pod`.
-    pub fn new(profile: &'a Profile, pod: &'a PodSpec) -> NodeLocalFilters<'a> {
-        NodeLocalFilters(Judged::new(profile, pod))
-    }
-
-    /// True when every node-local filter passes on `node`.
-    #[inline]
-    pub fn passes(&self, node: &Node) -> bool {
-        self.0.passes(node)
-    }
-}
-
-/// What a memoised verdict is computed from (a struct with an inlined method rather than a
-/// closure, so the per-node work inlines into every walk), with everything that is the same
-/// on every node worked out once per cycle: which filters can fail for this pod, its requests
-/// and the scoring configuration.
-struct Judged<'a> {
-    profile: &'a Profile,
+/// node worked out once: what [`filter_node`] with no pod-dependent state says, for the memoised
+/// cycles and for callers that try one pod on many nodes (the Cluster Autoscaler's scale-up
+/// and scale-down simulations).
+pub struct NodeLocalFilters<'a> {
     pod: &'a PodSpec,
-    defaults: DefaultScoring,
     /// NodeUnschedulable is on and the pod does not tolerate the cordon taint.
     cordon_blocks: bool,
     /// TaintToleration's filter is on.
@@ -925,31 +905,65 @@ struct Judged<'a> {
     affinity: bool,
     /// NodeResourcesFit's filter is on.
     fit: bool,
-    /// Both resource scores use the default configuration ([`Judged::default_score`] applies).
-    default_scores: bool,
     requests: Resources,
     ephemeral_mib: u64,
-    /// Requests as scoring counts them ([`node_resources_fit::nonzero_requests`]).
-    nonzero: (u64, u64),
 }
 
-impl<'a> Judged<'a> {
-    fn new(profile: &'a Profile, pod: &'a PodSpec) -> Judged<'a> {
+impl<'a> NodeLocalFilters<'a> {
+    /// The filters of `profile` for `pod`.
+    pub fn new(profile: &Profile, pod: &'a PodSpec) -> NodeLocalFilters<'a> {
         let f = &profile.filters;
-        let defaults = profile.default_scoring();
-        Judged {
-            profile,
+        NodeLocalFilters {
             pod,
-            defaults,
             cordon_blocks: f.node_unschedulable && !node_unschedulable::tolerated(pod),
             taints: f.taint_toleration,
             affinity: f.node_affinity
                 && !(pod.node_selector.is_empty()
                     && pod.constraints.node_affinity.required.is_empty()),
             fit: f.node_resources_fit,
-            default_scores: defaults.fit && defaults.balanced,
             requests: pod.requests,
             ephemeral_mib: pod.ephemeral_mib,
+        }
+    }
+
+    /// True when every node-local filter passes on `node`.
+    #[inline(always)]
+    pub fn passes(&self, node: &Node) -> bool {
+        !((self.cordon_blocks && node.unschedulable)
+            || (self.taints
+                && !node.taints.is_empty()
+                && taint_toleration::filter(self.pod, node).is_err())
+            || (self.affinity && !node_affinity::matches(self.pod, node))
+            || (self.fit && !node_resources_fit::fits(&self.requests, self.ephemeral_mib, node)))
+    }
+}
+
+/// What a memoised verdict is computed from (a struct with an inlined method rather than a
+/// closure, so the per-node work inlines into every walk): the node-local filters and the
+/// scoring configuration, worked out once per cycle.
+struct Judged<'a> {
+    profile: &'a Profile,
+    filters: NodeLocalFilters<'a>,
+    defaults: DefaultScoring,
+    /// Both resource scores use the default configuration with non-negative weights
+    /// ([`Judged::default_score`] is then exactly [`base_score`]).
+    default_scores: bool,
+    /// Requests as scoring counts them ([`node_resources_fit::nonzero_requests`]).
+    nonzero: (u64, u64),
+}
+
+impl<'a> Judged<'a> {
+    fn new(profile: &'a Profile, pod: &'a PodSpec) -> Judged<'a> {
+        let defaults = profile.default_scoring();
+        let w = &profile.weights;
+        Judged {
+            profile,
+            filters: NodeLocalFilters::new(profile, pod),
+            defaults,
+            default_scores: defaults.fit
+                && defaults.balanced
+                && w.node_resources_fit >= 0
+                && w.balanced_allocation >= 0,
             nonzero: node_resources_fit::nonzero_requests(pod),
         }
     }
@@ -959,39 +973,25 @@ impl<'a> Judged<'a> {
     /// is used.
     #[inline(always)]
     fn judge(&self, node: &Node) -> Option<i64> {
-        if !self.passes(node) {
+        if !self.filters.passes(node) {
             return None;
         }
         Some(if self.default_scores {
             self.default_score(node)
         } else {
-            base_score(self.profile, self.defaults, self.pod, node)
+            base_score(self.profile, self.defaults, self.filters.pod, node)
         })
-    }
-
-    /// The node-local filters' verdict.
-    #[inline(always)]
-    fn passes(&self, node: &Node) -> bool {
-        !((self.cordon_blocks && node.unschedulable)
-            || (self.taints
-                && !node.taints.is_empty()
-                && taint_toleration::filter(self.pod, node).is_err())
-            || (self.affinity && !node_affinity::matches(self.pod, node))
-            || (self.fit && !node_resources_fit::fits(&self.requests, self.ephemeral_mib, node)))
     }
 
     /// [`base_score`] when both resource scores have their default configuration.
     #[inline(always)]
     fn default_score(&self, node: &Node) -> i64 {
         let w = &self.profile.weights;
+        let r = &self.filters.requests;
         w.node_resources_fit
             * node_resources_fit::least_allocated_default(self.nonzero.0, self.nonzero.1, node)
             + w.balanced_allocation
-                * balanced_allocation::score_default_of(
-                    self.requests.cpu_m,
-                    self.requests.memory_mib,
-                    node,
-                )
+                * balanced_allocation::score_default_of(r.cpu_m, r.memory_mib, node)
     }
 }
 

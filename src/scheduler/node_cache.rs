@@ -14,7 +14,9 @@
 //! through [`crate::cluster::node_list::NodeList`]), the memo also keeps the verdicts by
 //! node-order position — one feasible bit and a base score each — so a cycle re-derives only the
 //! changed nodes and walks the feasible bits of its window: on the full Alibaba replay, 380
-//! feasible nodes per cycle instead of visiting 630.
+//! feasible nodes per cycle instead of visiting 630. Positions are filled in lazily, word by
+//! word, as windows reach them: a new shape costs the positions its windows visit, not the
+//! whole order.
 
 use std::sync::Arc;
 
@@ -86,9 +88,9 @@ pub struct NodeCache {
     known: Vec<u64>,
     /// Node id → position in the node order (`u32::MAX`: not in it).
     pos_of: Vec<u32>,
-    /// Feasible nodes, one bit per position.
+    /// Feasible nodes, one bit per position (meaningful at known positions).
     feasible: Vec<u64>,
-    /// Base score per position (feasible positions only are meaningful).
+    /// Base score per position (meaningful at known feasible positions).
     score_at: Vec<i64>,
     /// (order epoch, some node of that order has taints), when tracked.
     taints_of_order: Option<(u64, bool)>,
@@ -119,7 +121,8 @@ impl NodeCache {
 
     /// Tells the memo which nodes may have changed since the last call, and the node order's
     /// counter (changed whenever the order is rebuilt). From the first call on, the memo trusts
-    /// these notes instead of visiting every node of a window (debug builds check every node).
+    /// these notes instead of visiting every node of a window (debug builds check every known
+    /// position after each refresh).
     pub fn note_changes(&mut self, order_epoch: u64, touched: &[NodeId]) {
         self.tracked = true;
         if order_epoch != self.order_epoch {
@@ -392,6 +395,86 @@ mod tests {
         PodSpec {
             requests: Resources::pod(cpu, 1024, 0),
             ..Default::default()
+        }
+    }
+
+    #[test]
+    fn window_judges_unknown_positions_once_and_only_those_it_reaches() {
+        use rand::RngExt;
+        use std::cell::RefCell;
+        let mut rng = stream(9, "lazy");
+        for n in [1usize, 63, 64, 65, 130, 200] {
+            let (nodes, _) = nodes(n);
+            let order: Vec<NodeId> = (0..n as u32).rev().map(NodeId).collect();
+            // Each node's verdict, by id; the node's name is `n{id}`.
+            let verdicts: Vec<Option<i64>> = (0..n)
+                .map(|_| rng.random_bool(0.6).then(|| rng.random_range(0..200)))
+                .collect();
+            let id_of = |node: &Node| node.name[1..].parse::<usize>().unwrap();
+            for _ in 0..20 {
+                let known_at: Vec<bool> = (0..n).map(|_| rng.random_bool(0.4)).collect();
+                let (start, want) = (rng.random_range(0..n), rng.random_range(1..=n));
+                let mut cache = super::NodeCache {
+                    epoch: 1,
+                    entries: vec![super::Entry::default(); n],
+                    feasible: vec![0; n.div_ceil(64)],
+                    known: vec![0; n.div_ceil(64)],
+                    score_at: vec![0; n],
+                    ..Default::default()
+                };
+                for p in 0..n {
+                    if known_at[p] {
+                        cache.known[p / 64] |= 1 << (p % 64);
+                        if let Some(s) = verdicts[order[p].0 as usize] {
+                            cache.feasible[p / 64] |= 1 << (p % 64);
+                            cache.score_at[p] = s;
+                        }
+                    }
+                }
+                let judged = RefCell::new(Vec::new());
+                let compute = |node: &Node| {
+                    judged.borrow_mut().push(id_of(node));
+                    verdicts[id_of(node)]
+                };
+                let mut got = Vec::new();
+                let r = cache.window(&nodes, &order, start, want, compute, |id, s| {
+                    got.push((id, s))
+                });
+                // The plain walk over the true verdicts.
+                let (mut processed, mut expect) = (0, Vec::new());
+                for k in 0..n {
+                    if expect.len() == want {
+                        break;
+                    }
+                    processed += 1;
+                    let id = order[(start + k) % n];
+                    if let Some(s) = verdicts[id.0 as usize] {
+                        expect.push((id, s));
+                    }
+                }
+                assert_eq!(got, expect, "n {n} start {start} want {want}");
+                assert_eq!(r, (processed, expect.len()));
+                // Only unknown positions were judged, each once, and each is known now.
+                let judged = judged.into_inner();
+                let mut seen = vec![false; n];
+                for &id in &judged {
+                    let p = n - 1 - id;
+                    assert!(
+                        !known_at[p] && !seen[p],
+                        "position {p} judged twice or known"
+                    );
+                    seen[p] = true;
+                    assert_eq!(cache.known[p / 64] >> (p % 64) & 1, 1);
+                }
+                // Every visited position is known; no bit past the order is set.
+                for &(id, _) in &got {
+                    let p = n - 1 - id.0 as usize;
+                    assert_eq!(cache.known[p / 64] >> (p % 64) & 1, 1);
+                }
+                if n % 64 != 0 {
+                    assert_eq!(cache.known[n / 64] >> (n % 64), 0);
+                }
+            }
         }
     }
 

@@ -1310,7 +1310,8 @@ impl<'s> Engine<'s> {
             if pod.image == u32::MAX {
                 pod.image = self.images.id_of(&pod.spec.image);
             }
-            self.pull_ready(key, node_id, now)
+            let image = pod.image;
+            self.pull_ready(image, node_id, now)
         };
         let start = self
             .sc
@@ -1321,10 +1322,9 @@ impl<'s> Engine<'s> {
             .push(image_ready + start, Event::PodRunning { pod: key });
     }
 
-    /// When the pod's image is on the node: at once if it is cached (or once the pull under
-    /// way is done), else after a pull that starts now and is remembered.
-    fn pull_ready(&mut self, key: PodKey, node_id: NodeId, now: SimTime) -> SimTime {
-        let image = self.pods.get(key).map_or(u32::MAX, |p| p.image);
+    /// When `image` is on the node: at once if it is cached (or once the pull under way is
+    /// done), else after a pull that starts now and is remembered.
+    fn pull_ready(&mut self, image: u32, node_id: NodeId, now: SimTime) -> SimTime {
         let node = &mut self.nodes[node_id.0 as usize];
         match node.images.get(&image) {
             Some(&t) => t.max(now),

@@ -67,3 +67,33 @@ fn adding_a_generator_does_not_change_another_generators_pods() {
     assert!(!submits(&one).is_empty());
     assert_eq!(submits(&one), submits(&two));
 }
+
+#[test]
+fn zero_time_pulls_skip_the_image_cache_without_changing_a_byte() {
+    // `fixed: 0s` takes the path without node image caches; `empirical: [0s]` draws for every
+    // pull, so it keeps the caches, and on an EC2-only cluster nothing else reads that stream.
+    // A generator's pods share its image, so cached images are hit.
+    let case = |pull: &str| {
+        Case::new(&format!(
+            "horizon: 2h\nseed: 3\nlatency: {{nodeLaunch: {{fixed: 40s}}, imagePull: {{ec2: {pull}}}, containerStart: {{fixed: 1s}}}}\n\
+             autoscaler: {{kind: cluster-autoscaler}}\n{}\
+             workload:\n  - generator: {{name: g, arrivals: {{poisson: {{ratePerMinute: 3}}}}, duration: {{uniform: {{min: 2m, max: 9m}}}}, cpu: 700m, memory: 512Mi}}\n",
+            cluster(
+                "[us-east-1a, us-east-1b]",
+                "  managedNodeGroups:\n    - {name: ng, instanceType: m5.large, minSize: 1, maxSize: 8, desiredCapacity: 1}\n"
+            )
+        ))
+    };
+    let (skip, kept) = (case("{fixed: 0s}"), case("{empirical: [0s]}"));
+    skip.run(None, "o");
+    kept.run(None, "o");
+    for f in FILES {
+        let a = std::fs::read(skip.out("o").join(f)).unwrap();
+        let b = std::fs::read(kept.out("o").join(f)).unwrap();
+        assert!(!a.is_empty());
+        assert!(
+            a == b,
+            "{f} differs between a zero-time pull that skips the image cache and one that keeps it"
+        );
+    }
+}

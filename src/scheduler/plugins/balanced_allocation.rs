@@ -10,8 +10,8 @@ use crate::workload::PodSpec;
 
 /// The default pair (cpu, memory) without the general loop: the std of two fractions is
 /// `|f1 − f2| / 2`. The same floating-point operations as the loop, in the same order, so the
-/// same score; integers convert through `i64` (one instruction on x86-64, exact below 2^53
-/// like the unsigned conversion).
+/// same score: integers convert through `i64` as the loop's do (one instruction on x86-64), and
+/// the cap at 1 is a comparison (no NaN can arise: allocatable is positive here).
 #[inline(always)]
 pub fn score_default(pod: &PodSpec, node: &Node) -> i64 {
     score_default_of(pod.requests.cpu_m, pod.requests.memory_mib, node)

@@ -10,7 +10,7 @@ use super::{Engine, Event, RunError};
 use crate::autoscaler::karpenter::{ConsolidationPolicy, cheapest_fit, pack};
 use crate::cluster::node::{NodeId, NodeState};
 use crate::cluster::resources::Resources;
-use crate::scheduler::{CycleState, filter_node};
+use crate::scheduler::NodeLocalFilters;
 use crate::sim::time::{SimDuration, SimTime};
 
 /// How often Karpenter's disruption controller looks for work.
@@ -64,7 +64,6 @@ impl Engine<'_> {
         if keys.is_empty() {
             return;
         }
-        let empty = CycleState::default();
         // Each pod goes to the highest-weight pool whose nodes it could run on.
         let mut by_pool: Vec<Vec<Resources>> = vec![Vec::new(); k.node_pools.len()];
         let templates: Vec<Option<crate::cluster::node::Node>> = k
@@ -92,9 +91,10 @@ impl Engine<'_> {
             let Some(p) = self.pods.get(*key) else {
                 continue;
             };
+            let filters = NodeLocalFilters::new(&sc.scheduler, &p.spec);
             for (i, t) in templates.iter().enumerate() {
                 if let Some(t) = t
-                    && filter_node(&sc.scheduler, &empty, &p.spec, t).is_ok()
+                    && filters.passes(t)
                 {
                     let mut r = p.spec.requests;
                     r.pods = 1;
@@ -296,7 +296,6 @@ impl Engine<'_> {
         order.sort_by_key(|id| (self.nodes[id.0 as usize].pods.len(), id.0));
         let max_k = order.len().min(budget).min(10);
         let profile = &self.sc.scheduler;
-        let empty = CycleState::default();
         for k in (2..=max_k).rev() {
             let set = &order[..k];
             // Place the set's pods first-fit on the other Ready nodes, reserving as we go.
@@ -310,11 +309,11 @@ impl Engine<'_> {
                     if p.terminating {
                         continue;
                     }
+                    let filters = NodeLocalFilters::new(profile, &p.spec);
                     let target = self.order.iter().copied().find(|&t| {
                         !set.contains(&t)
                             && !self.nodes[t.0 as usize].unschedulable
-                            && filter_node(profile, &empty, &p.spec, &self.nodes[t.0 as usize])
-                                .is_ok()
+                            && filters.passes(&self.nodes[t.0 as usize])
                     });
                     match target {
                         Some(t) => {
