@@ -1086,6 +1086,128 @@ pub fn node_tree_order(nodes: &[Node], ready: &[NodeId]) -> Vec<NodeId> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cluster::taints::{Taint, TaintEffect, Toleration, TolerationOperator};
+    use node_resources_fit::{FitScoring, FitStrategy, ScoredResource};
+    use proptest::prelude::*;
+
+    fn taint(key: &str, effect: TaintEffect) -> Taint {
+        Taint {
+            key: key.into(),
+            value: "true".into(),
+            effect,
+        }
+    }
+
+    fn exists(key: &str, effect: Option<TaintEffect>) -> Toleration {
+        Toleration {
+            key: key.into(),
+            operator: TolerationOperator::Exists,
+            value: String::new(),
+            effect,
+        }
+    }
+
+    prop_compose! {
+        fn arb_node()(
+            alloc in (1000u64..8000, 1024u64..32_768, 0u32..3, 1u32..12),
+            req in (0u64..9000, 0u64..34_000, 0u32..3, 0u32..12),
+            extra in (0u64..500, 0u64..500),
+            eph in (0u64..10_000, 0u64..12_000),
+            unschedulable in any::<bool>(),
+            taints in (any::<bool>(), any::<bool>(), any::<bool>()),
+            tier in 0u8..3,
+        ) -> Node {
+            let (cpu_m, memory_mib, gpus, pods) = alloc;
+            let mut n = Node::ready("n", 0, "z", Resources { cpu_m, memory_mib, gpus, pods });
+            n.requested = Resources { cpu_m: req.0, memory_mib: req.1, gpus: req.2, pods: req.3 };
+            n.nonzero_cpu_m = req.0 + extra.0;
+            n.nonzero_memory_mib = req.1 + extra.1;
+            (n.ephemeral_allocatable_mib, n.ephemeral_requested_mib) = eph;
+            n.unschedulable = unschedulable;
+            if taints.0 { n.taints.push(taint("gpu", TaintEffect::NoSchedule)); }
+            if taints.1 { n.taints.push(taint("spot", TaintEffect::PreferNoSchedule)); }
+            if taints.2 { n.taints.push(taint("batch", TaintEffect::NoExecute)); }
+            if tier > 0 {
+                n.labels.push(("tier".into(), if tier == 1 { "a" } else { "b" }.into()));
+                n.labels.sort();
+            }
+            n
+        }
+    }
+
+    prop_compose! {
+        fn arb_pod()(
+            req in (0u64..3000, 0u64..8000, 0u32..2),
+            eph in prop_oneof![Just(0u64), 1u64..3000],
+            tol in (any::<bool>(), any::<bool>(), any::<bool>()),
+            selector in any::<bool>(),
+        ) -> PodSpec {
+            let mut p = PodSpec {
+                requests: Resources::pod(req.0, req.1, req.2),
+                ephemeral_mib: eph,
+                ..Default::default()
+            };
+            if tol.0 { p.tolerations.push(exists("gpu", None)); }
+            if tol.1 {
+                p.tolerations.push(exists(
+                    node_unschedulable::UNSCHEDULABLE_TAINT_KEY,
+                    Some(TaintEffect::NoSchedule),
+                ));
+            }
+            if tol.2 { p.tolerations.push(exists("batch", Some(TaintEffect::NoExecute))); }
+            if selector { p.node_selector.push(("tier".into(), "a".into())); }
+            p
+        }
+    }
+
+    prop_compose! {
+        fn arb_profile()(
+            filters in (any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>()),
+            weights in (0i64..101, 0i64..101),
+            strategy in 0u8..4,
+            gpu_balanced in any::<bool>(),
+        ) -> Profile {
+            let mut p = Profile::default();
+            (p.filters.node_unschedulable, p.filters.taint_toleration) = (filters.0, filters.1);
+            (p.filters.node_affinity, p.filters.node_resources_fit) = (filters.2, filters.3);
+            (p.weights.node_resources_fit, p.weights.balanced_allocation) = weights;
+            let both = vec![(ScoredResource::Cpu, 1), (ScoredResource::Memory, 1)];
+            p.fit = match strategy {
+                0 => FitScoring::default(),
+                1 => FitScoring { strategy: FitStrategy::MostAllocated, resources: both },
+                2 => FitScoring {
+                    strategy: FitStrategy::LeastAllocated,
+                    resources: vec![(ScoredResource::Cpu, 2), (ScoredResource::Memory, 1)],
+                },
+                _ => FitScoring {
+                    strategy: FitStrategy::RequestedToCapacityRatio(vec![(0, 0), (100, 10)]),
+                    resources: both,
+                },
+            };
+            if gpu_balanced {
+                p.balanced_resources.push(ScoredResource::Gpu);
+            }
+            p
+        }
+    }
+
+    proptest! {
+        /// The memo's hoisted judge says what the plain filters and base score say, for any
+        /// profile, node and pod (the fused default formula included).
+        #[test]
+        fn hoisted_judge_matches_the_plain_filters_and_score(
+            profile in arb_profile(),
+            node in arb_node(),
+            pod in arb_pod(),
+        ) {
+            let plain = filter_node(&profile, &CycleState::default(), &pod, &node);
+            prop_assert_eq!(NodeLocalFilters::new(&profile, &pod).passes(&node), plain.is_ok());
+            let want = plain
+                .ok()
+                .map(|()| base_score(&profile, profile.default_scoring(), &pod, &node));
+            prop_assert_eq!(Judged::new(&profile, &pod).judge(&node), want);
+        }
+    }
 
     #[test]
     fn feasible_nodes_to_find_follows_upstream() {
