@@ -398,6 +398,29 @@ mod tests {
         }
     }
 
+    /// What a walk over every position from `start` (wrapping) until `want` feasible ones
+    /// meets, given each position's verdict: (positions processed, feasible (node, score)s).
+    fn plain_walk(
+        order: &[NodeId],
+        start: usize,
+        want: usize,
+        verdict_at: impl Fn(usize) -> Option<i64>,
+    ) -> (usize, Vec<(NodeId, i64)>) {
+        let n = order.len();
+        let (mut processed, mut met) = (0, Vec::new());
+        for k in 0..n {
+            if met.len() == want {
+                break;
+            }
+            processed += 1;
+            let p = (start + k) % n;
+            if let Some(s) = verdict_at(p) {
+                met.push((order[p], s));
+            }
+        }
+        (processed, met)
+    }
+
     #[test]
     fn window_judges_unknown_positions_once_and_only_those_it_reaches() {
         use rand::RngExt;
@@ -440,18 +463,8 @@ mod tests {
                 let r = cache.window(&nodes, &order, start, want, compute, |id, s| {
                     got.push((id, s))
                 });
-                // The plain walk over the true verdicts.
-                let (mut processed, mut expect) = (0, Vec::new());
-                for k in 0..n {
-                    if expect.len() == want {
-                        break;
-                    }
-                    processed += 1;
-                    let id = order[(start + k) % n];
-                    if let Some(s) = verdicts[id.0 as usize] {
-                        expect.push((id, s));
-                    }
-                }
+                let (processed, expect) =
+                    plain_walk(&order, start, want, |p| verdicts[order[p].0 as usize]);
                 assert_eq!(got, expect, "n {n} start {start} want {want}");
                 assert_eq!(r, (processed, expect.len()));
                 // Only unknown positions were judged, each once, and each is known now.
@@ -500,18 +513,9 @@ mod tests {
                 }
                 for start in 0..n {
                     for want in [1, 2, 5, n] {
-                        // The plain walk: every position from `start`, wrapping, until `want`.
-                        let (mut processed, mut expect) = (0, Vec::new());
-                        for k in 0..n {
-                            if expect.len() == want {
-                                break;
-                            }
-                            processed += 1;
-                            let p = (start + k) % n;
-                            if bits[p] {
-                                expect.push((order[p], cache.score_at[p]));
-                            }
-                        }
+                        let (processed, expect) = plain_walk(&order, start, want, |p| {
+                            bits[p].then_some(cache.score_at[p])
+                        });
                         let mut got = Vec::new();
                         // Every position is known: `compute` is never asked.
                         let r = cache.window(

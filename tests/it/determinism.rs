@@ -4,6 +4,16 @@ use crate::common::*;
 
 const FILES: [&str; 4] = ["pods.csv", "nodes.csv", "timeline.csv", "summary.json"];
 
+/// Asserts that the two output folders hold the same bytes in every compared file.
+fn assert_same_files(a: &std::path::Path, b: &std::path::Path, between: &str) {
+    for f in FILES {
+        let x = std::fs::read(a.join(f)).unwrap();
+        let y = std::fs::read(b.join(f)).unwrap();
+        assert!(!x.is_empty());
+        assert!(x == y, "{f} differs between {between}");
+    }
+}
+
 fn quickstart() -> Case {
     let text = std::fs::read_to_string(root().join("scenarios/quickstart.yaml")).unwrap();
     Case::new(&text)
@@ -14,12 +24,7 @@ fn reruns_are_byte_identical() {
     let case = quickstart();
     case.run(None, "a");
     case.run(None, "b");
-    for f in FILES {
-        let a = std::fs::read(case.out("a").join(f)).unwrap();
-        let b = std::fs::read(case.out("b").join(f)).unwrap();
-        assert!(!a.is_empty());
-        assert!(a == b, "{f} differs between two runs of the same seed");
-    }
+    assert_same_files(&case.out("a"), &case.out("b"), "two runs of the same seed");
     assert!(case.out("a/timing.json").is_file());
 }
 
@@ -87,13 +92,9 @@ fn zero_time_pulls_skip_the_image_cache_without_changing_a_byte() {
     let (skip, kept) = (case("{fixed: 0s}"), case("{empirical: [0s]}"));
     skip.run(None, "o");
     kept.run(None, "o");
-    for f in FILES {
-        let a = std::fs::read(skip.out("o").join(f)).unwrap();
-        let b = std::fs::read(kept.out("o").join(f)).unwrap();
-        assert!(!a.is_empty());
-        assert!(
-            a == b,
-            "{f} differs between a zero-time pull that skips the image cache and one that keeps it"
-        );
-    }
+    assert_same_files(
+        &skip.out("o"),
+        &kept.out("o"),
+        "a zero-time pull that skips the image cache and one that keeps it",
+    );
 }
