@@ -950,20 +950,26 @@ struct Judged<'a> {
     default_scores: bool,
     /// Requests as scoring counts them ([`node_resources_fit::nonzero_requests`]).
     nonzero: (u64, u64),
+    /// On a node with no cordon and no taints, only NodeResourcesFit can fail and the score is
+    /// [`Judged::default_score`]: no node affinity to check, default scoring, fit filter on.
+    plain: bool,
 }
 
 impl<'a> Judged<'a> {
     fn new(profile: &'a Profile, pod: &'a PodSpec) -> Judged<'a> {
         let defaults = profile.default_scoring();
         let w = &profile.weights;
+        let filters = NodeLocalFilters::new(profile, pod);
+        let default_scores = defaults.fit
+            && defaults.balanced
+            && w.node_resources_fit >= 0
+            && w.balanced_allocation >= 0;
         Judged {
             profile,
-            filters: NodeLocalFilters::new(profile, pod),
+            plain: default_scores && filters.fit && !filters.affinity,
+            filters,
             defaults,
-            default_scores: defaults.fit
-                && defaults.balanced
-                && w.node_resources_fit >= 0
-                && w.balanced_allocation >= 0,
+            default_scores,
             nonzero: node_resources_fit::nonzero_requests(pod),
         }
     }
@@ -973,6 +979,14 @@ impl<'a> Judged<'a> {
     /// is used.
     #[inline(always)]
     fn judge(&self, node: &Node) -> Option<i64> {
+        if self.plain && !node.unschedulable && node.taints.is_empty() {
+            let f = &self.filters;
+            return if node_resources_fit::fits(&f.requests, f.ephemeral_mib, node) {
+                Some(self.default_score(node))
+            } else {
+                None
+            };
+        }
         if !self.filters.passes(node) {
             return None;
         }

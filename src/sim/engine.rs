@@ -887,6 +887,17 @@ impl<'s> Engine<'s> {
             }
             self.now = t;
             self.events += 1;
+            // The next event's pod record (or the slot the next arrival fills) is fetched
+            // into the cache while this one is handled.
+            match self.queue.peek() {
+                Some(Event::Arrival { .. }) => self.pods.prefetch_free(),
+                Some(next) => {
+                    if let Some(pod) = next.pod() {
+                        self.pods.prefetch(pod);
+                    }
+                }
+                None => {}
+            }
             match ev {
                 Event::Arrival { source } => self.on_arrival(source as usize)?,
                 Event::NodeReady { node } => self.on_node_ready(node),

@@ -120,3 +120,49 @@ pub enum Event {
         pod: PodKey,
     },
 }
+
+impl Event {
+    /// The pod the event is about, if it is about one: the loop fetches its record into the
+    /// cache while the event before it is handled.
+    #[inline]
+    pub fn pod(&self) -> Option<PodKey> {
+        match *self {
+            Event::FargateVmReady { pod }
+            | Event::PodRunning { pod }
+            | Event::PodFinished { pod }
+            | Event::PodBound { pod }
+            | Event::PodTerminated { pod } => Some(pod),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pod_events_name_their_pod_and_others_none() {
+        let pod = PodKey {
+            index: 7,
+            generation: 2,
+        };
+        for ev in [
+            Event::FargateVmReady { pod },
+            Event::PodRunning { pod },
+            Event::PodFinished { pod },
+            Event::PodBound { pod },
+            Event::PodTerminated { pod },
+        ] {
+            assert_eq!(ev.pod(), Some(pod), "{ev:?}");
+        }
+        for ev in [
+            Event::Arrival { source: 0 },
+            Event::NodeReady { node: NodeId(3) },
+            Event::Sample,
+            Event::AutoscalerScan,
+        ] {
+            assert_eq!(ev.pod(), None, "{ev:?}");
+        }
+    }
+}

@@ -225,6 +225,23 @@ impl<E> EventQueue<E> {
         Some(time_of(k))
     }
 
+    /// The earliest event without removing it (what [`EventQueue::pop`] would return next),
+    /// so the caller can fetch what it will need ahead of time.
+    #[inline]
+    pub fn peek(&mut self) -> Option<&E> {
+        if !self.is_large {
+            return self.small.peek().map(|e| &e.event);
+        }
+        self.fill_front();
+        match (self.front.as_ref(), self.earliest_aside()) {
+            (Some((fk, _)), Some(i)) if self.aside[i].0 >= *fk => {
+                self.front.as_ref().map(|(_, e)| e)
+            }
+            (_, Some(i)) => Some(&self.aside[i].1),
+            (front, None) => front.map(|(_, e)| e),
+        }
+    }
+
     /// Number of queued events.
     pub fn len(&self) -> usize {
         self.small.len() + self.large.len() + usize::from(self.front.is_some()) + self.aside.len()
@@ -296,9 +313,12 @@ mod tests {
         assert_eq!(q.pop(), Some((SimTime(100), 0)));
         q.push(SimTime(50), 999); // in the past
         assert_eq!(q.peek_time(), Some(SimTime(50)));
+        assert_eq!(q.peek(), Some(&999));
         assert_eq!(q.pop(), Some((SimTime(50), 999)));
         assert_eq!(q.peek_time(), Some(SimTime(101)));
+        assert_eq!(q.peek(), Some(&1));
         q.push(SimTime(100), 1000); // after the peek, before the peeked event
+        assert_eq!(q.peek(), Some(&1000));
         assert_eq!(q.pop(), Some((SimTime(100), 1000)));
         assert_eq!(q.pop(), Some((SimTime(101), 1)));
     }
@@ -332,6 +352,9 @@ mod tests {
                     q.peek_time().map(|t| t.0),
                     reference.first().map(|&(t, _)| t)
                 );
+            }
+            if x.is_multiple_of(5) {
+                assert_eq!(q.peek().copied(), reference.first().map(|&(_, id)| id));
             }
             if pop && let Some((t, id)) = q.pop() {
                 assert_eq!(Some((t.0, id)), reference.pop_first());
