@@ -166,6 +166,9 @@ impl PodTable {
     pub fn insert(&mut self, pod: Pod) -> PodKey {
         self.live += 1;
         if let Some(index) = self.free.pop() {
+            // The slot after this one is fetched while the next pod is being read: a burst of
+            // arrivals takes slots freed long ago, each of which would otherwise miss the cache.
+            prefetch_slot(self.free.last().and_then(|&i| self.slots.get(i as usize)));
             let slot = &mut self.slots[index as usize];
             slot.0 = slot.0.wrapping_add(1);
             slot.1 = Some(pod);
@@ -205,12 +208,6 @@ impl PodTable {
     #[inline]
     pub fn prefetch(&self, key: PodKey) {
         prefetch_slot(self.slots.get(key.index as usize));
-    }
-
-    /// [`PodTable::prefetch`] for the slot the next [`PodTable::insert`] will fill.
-    #[inline]
-    pub fn prefetch_free(&self) {
-        prefetch_slot(self.free.last().and_then(|&i| self.slots.get(i as usize)));
     }
 
     /// Removes a pod and frees its slot.

@@ -887,16 +887,9 @@ impl<'s> Engine<'s> {
             }
             self.now = t;
             self.events += 1;
-            // The next event's pod record (or the slot the next arrival fills) is fetched
-            // into the cache while this one is handled.
-            match self.queue.peek() {
-                Some(Event::Arrival { .. }) => self.pods.prefetch_free(),
-                Some(next) => {
-                    if let Some(pod) = next.pod() {
-                        self.pods.prefetch(pod);
-                    }
-                }
-                None => {}
+            // The next event's pod record is fetched into the cache while this one is handled.
+            if let Some(pod) = self.queue.peek().and_then(Event::pod) {
+                self.pods.prefetch(pod);
             }
             match ev {
                 Event::Arrival { source } => self.on_arrival(source as usize)?,
