@@ -1703,7 +1703,7 @@ impl<'s> Engine<'s> {
                 let used: std::collections::BTreeSet<String> = st
                     .live
                     .iter()
-                    .filter_map(|k| self.pods.get(*k).map(|p| p.spec.name.clone()))
+                    .filter_map(|k| self.pods.get(*k).map(|p| p.spec.name.to_string()))
                     .collect();
                 let mut i = 0;
                 while used.contains(&format!("{}-{i}", spec.name)) {

@@ -47,7 +47,7 @@ pub struct PodSpec {
     /// When the pod is created (reaches the API server).
     pub submit: SimTime,
     /// Pod name, unique within its source.
-    pub name: String,
+    pub name: compact_str::CompactString,
     /// Kubernetes namespace; drives Fargate profile matching. Shared by the pods that carry it.
     pub namespace: SharedStr,
     /// Job, deployment or generator the pod belongs to, for reports. Shared by its pods.
@@ -124,7 +124,7 @@ impl PodTemplate {
     ) -> PodSpec {
         PodSpec {
             submit,
-            name,
+            name: name.into(),
             namespace: self.namespace.clone(),
             group,
             labels: self.labels.clone(),

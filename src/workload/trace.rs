@@ -328,9 +328,11 @@ impl TraceSource {
             labels.sort();
             Ok(labels.into())
         })?;
+        // Names up to 24 bytes are kept inline (no allocation, no pointer to follow when the
+        // pod's row is written long after it was read).
         let name = match opt(self.cols.name)? {
-            "" => format!("{}-{}", self.stem, self.rows),
-            n => n.to_string(),
+            "" => compact_str::format_compact!("{}-{}", self.stem, self.rows),
+            n => compact_str::CompactString::from(n),
         };
         let namespace = reuse.namespace.get(opt_raw(self.cols.namespace), || {
             Ok(

@@ -96,7 +96,7 @@ pub fn import(
             memory_mib: p.requests.memory_mib,
             gpu: p.requests.gpus,
             count: 1,
-            name: p.name,
+            name: p.name.into_string(),
             indexed: false,
             namespace: Some(p.namespace.into()),
             labels: labels.join(";"),
