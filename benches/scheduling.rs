@@ -55,7 +55,7 @@ fn world(n: usize) -> World {
     for (i, node) in nodes.iter_mut().enumerate() {
         for j in 0..4 {
             let spec = PodSpec {
-                name: format!("p-{i}-{j}"),
+                name: format!("p-{i}-{j}").into(),
                 namespace: "default".into(),
                 labels: labels(&format!("app-{}", (i * 4 + j) % 20)).into(),
                 requests: Resources::pod(500, 2048, 0),

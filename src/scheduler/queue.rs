@@ -226,7 +226,7 @@ mod tests {
     fn pod(cpu: u64, prio: i32) -> PodSpec {
         PodSpec {
             submit: SimTime::ZERO,
-            name: String::new(),
+            name: Default::default(),
             namespace: "default".into(),
             group: String::new().into(),
             labels: vec![].into(),

@@ -119,7 +119,7 @@ fn spec(i: usize, p: &PodIn, max_skew: u32) -> PodSpec {
         match_expressions: vec![],
     };
     PodSpec {
-        name: format!("p{i}"),
+        name: format!("p{i}").into(),
         namespace: "default".into(),
         labels: vec![(
             "app".into(),
