@@ -465,10 +465,16 @@ impl Scheduler {
                 // order, drawing the same random numbers).
                 let rng = &mut self.rng;
                 let mut pick = Reservoir::default();
-                let offer = |id: NodeId, s: i64| pick.offer(id, s, rng);
                 let processed = if positions {
+                    // A node below the best so far is never chosen and draws no tie-break:
+                    // the window visits only the nodes that could change the pick.
+                    let offer = |id: NodeId, s: i64| {
+                        pick.offer(id, s, rng);
+                        pick.best_score()
+                    };
                     cache.window(nodes, view.order, start, want, judge, offer).0
                 } else {
+                    let offer = |id: NodeId, s: i64| pick.offer(id, s, rng);
                     walk_memo(cache, nodes, head, tail, want, &judged, offer)
                 };
                 self.scratch.base = base;
@@ -480,14 +486,16 @@ impl Scheduler {
                     ..Default::default()
                 });
             }
-            let collect = |id: NodeId, s: i64| {
+            let mut collect = |id: NodeId, s: i64| {
                 feasible.push(id);
                 base.push(s);
             };
             processed = if positions {
-                cache
-                    .window(nodes, view.order, start, want, judge, collect)
-                    .0
+                let every = |id: NodeId, s: i64| {
+                    collect(id, s);
+                    i64::MIN
+                };
+                cache.window(nodes, view.order, start, want, judge, every).0
             } else {
                 walk_memo(cache, nodes, head, tail, want, &judged, collect)
             };
@@ -887,6 +895,12 @@ impl Reservoir {
     /// The chosen node, if any was offered.
     fn best(&self) -> Option<NodeId> {
         self.best.map(|(_, id)| id)
+    }
+
+    /// The best total offered so far (`i64::MIN` before any).
+    #[inline(always)]
+    fn best_score(&self) -> i64 {
+        self.best.map_or(i64::MIN, |(s, _)| s)
     }
 }
 

@@ -92,6 +92,12 @@ pub struct NodeCache {
     feasible: Vec<u64>,
     /// Base score per position (meaningful at known feasible positions).
     score_at: Vec<i64>,
+    /// Per 64-position word: the highest score at its known feasible positions (`i64::MIN`
+    /// when it has none) and which of them score it. A window whose best so far is above a
+    /// word's highest only counts the word's feasible bits, and one whose best equals it
+    /// visits only the word's ties: the other nodes could neither be chosen nor tie.
+    word_max: Vec<i64>,
+    word_top: Vec<u64>,
     /// (order epoch, some node of that order has taints), when tracked.
     taints_of_order: Option<(u64, bool)>,
     /// Nodes changed since the last refresh, each once.
@@ -193,11 +199,17 @@ impl NodeCache {
             self.known.resize(words, 0);
             self.score_at.clear();
             self.score_at.resize(order.len(), 0);
+            self.word_max.clear();
+            self.word_max.resize(words, i64::MIN);
+            self.word_top.clear();
+            self.word_top.resize(words, 0);
             self.built = true;
             self.known_stale = false;
             self.drop_pending();
         } else if self.known_stale {
             self.known.fill(0);
+            self.word_max.fill(i64::MIN);
+            self.word_top.fill(0);
             self.known_stale = false;
             self.drop_pending();
         } else {
@@ -234,6 +246,16 @@ impl NodeCache {
                 node.name
             );
         }
+        #[cfg(debug_assertions)]
+        for w in 0..self.known.len() {
+            assert_eq!(
+                (self.word_max[w], self.word_top[w]),
+                self.word_stats(w),
+                "highest score of positions {}..{}",
+                w * 64,
+                w * 64 + 64
+            );
+        }
     }
 
     /// Forgets the noted nodes (every position is laid out or forgotten anyway).
@@ -252,21 +274,71 @@ impl NodeCache {
         compute: &impl Fn(&Node) -> Option<i64>,
     ) {
         let v = self.verdict(id, node, || compute(node));
-        let bit = 1u64 << (p % 64);
+        let (w, bit) = (p / 64, 1u64 << (p % 64));
+        // An unknown position is never among the word's ties, so this holds for a fill too.
+        let was_top = self.word_top[w] & bit != 0;
         match v {
             Some(s) => {
-                self.feasible[p / 64] |= bit;
+                self.feasible[w] |= bit;
                 self.score_at[p] = s;
+                let max = self.word_max[w];
+                if s > max {
+                    self.word_max[w] = s;
+                    self.word_top[w] = bit;
+                    return;
+                }
+                if s == max {
+                    self.word_top[w] |= bit;
+                    return;
+                }
             }
-            None => self.feasible[p / 64] &= !bit,
+            None => self.feasible[w] &= !bit,
         }
+        if was_top {
+            self.word_top[w] &= !bit;
+            if self.word_top[w] == 0 {
+                (self.word_max[w], self.word_top[w]) = self.word_stats(w);
+            }
+        }
+    }
+
+    /// Sets every word's highest score and ties from the positions (tests build caches by hand).
+    #[cfg(test)]
+    fn set_word_stats(&mut self) {
+        let words = self.known.len();
+        self.word_max = vec![i64::MIN; words];
+        self.word_top = vec![0; words];
+        for w in 0..words {
+            (self.word_max[w], self.word_top[w]) = self.word_stats(w);
+        }
+    }
+
+    /// The highest score at word `w`'s known feasible positions and which of them score it.
+    fn word_stats(&self, w: usize) -> (i64, u64) {
+        let (mut max, mut top) = (i64::MIN, 0u64);
+        let mut bits = self.known[w] & self.feasible[w];
+        while bits != 0 {
+            let i = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            let s = self.score_at[w * 64 + i];
+            if s > max {
+                (max, top) = (s, 1 << i);
+            } else if s == max {
+                top |= 1 << i;
+            }
+        }
+        (max, top)
     }
 
     /// Hands `visit` the first `want` feasible nodes of the order from position `start` on
     /// (wrapping) with their base scores, in the order a walk over every node would meet them;
-    /// returns how many nodes that walk would have processed and how many were visited.
-    /// Positions not yet known for the shape are judged by `compute` (through the memo) word by
-    /// word as the walk reaches them.
+    /// returns how many nodes that walk would have processed and how many feasible nodes it
+    /// met. Positions not yet known for the shape are judged by `compute` (through the memo)
+    /// word by word as the walk reaches them.
+    ///
+    /// `visit` returns the score below which the caller has no use for a node: its best so
+    /// far when it only picks the best (a lower node is never chosen and draws no tie-break),
+    /// `i64::MIN` to see every node. Nodes below it are counted, not visited.
     #[inline(always)]
     pub fn window(
         &mut self,
@@ -275,19 +347,20 @@ impl NodeCache {
         start: usize,
         want: usize,
         compute: impl Fn(&Node) -> Option<i64>,
-        mut visit: impl FnMut(NodeId, i64),
+        mut visit: impl FnMut(NodeId, i64) -> i64,
     ) -> (usize, usize) {
         let n = order.len();
         if want == 0 || n == 0 {
             return (0, 0);
         }
         let mut found = 0;
+        let mut below = i64::MIN;
         for (from, to) in [(start, n), (0, start)] {
             if from >= to {
                 continue;
             }
             // Word by word, each word's set bits lowest first (clearing each as it is taken):
-            // one load per 64 positions, a few instructions per feasible node.
+            // one load per 64 positions, a few instructions per visited node.
             let (mut w, last) = (from / 64, (to - 1) / 64);
             let mut range = !0u64 << (from % 64);
             loop {
@@ -299,13 +372,46 @@ impl NodeCache {
                     self.fill(w, unknown, nodes, order, &compute);
                 }
                 let mut word = self.feasible[w] & range;
-                while word != 0 {
-                    let p = w * 64 + word.trailing_zeros() as usize;
-                    word &= word - 1;
-                    visit(order[p], self.score_at[p]);
-                    found += 1;
-                    if found == want {
-                        return ((p + n - start) % n + 1, found);
+                let max = self.word_max[w];
+                if below > i64::MIN && max <= below {
+                    // Only the word's ties with the best so far (if any) are visited, up to
+                    // the want-th feasible position; the rest are counted.
+                    let count = word.count_ones() as usize;
+                    let mut visit_mask = if max == below {
+                        self.word_top[w] & range
+                    } else {
+                        0
+                    };
+                    let mut end = None;
+                    if found + count < want {
+                        found += count;
+                    } else {
+                        for _ in found + 1..want {
+                            word &= word - 1;
+                        }
+                        let q = word.trailing_zeros();
+                        // Positions up to and including the want-th feasible one.
+                        visit_mask &= u64::MAX >> (63 - q);
+                        end = Some(w * 64 + q as usize);
+                    }
+                    while visit_mask != 0 {
+                        let p = w * 64 + visit_mask.trailing_zeros() as usize;
+                        visit_mask &= visit_mask - 1;
+                        debug_assert_eq!(self.score_at[p], below);
+                        visit(order[p], self.score_at[p]);
+                    }
+                    if let Some(p) = end {
+                        return ((p + n - start) % n + 1, want);
+                    }
+                } else {
+                    while word != 0 {
+                        let p = w * 64 + word.trailing_zeros() as usize;
+                        word &= word - 1;
+                        below = visit(order[p], self.score_at[p]);
+                        found += 1;
+                        if found == want {
+                            return ((p + n - start) % n + 1, found);
+                        }
                     }
                 }
                 w += 1;
@@ -454,6 +560,7 @@ mod tests {
                         }
                     }
                 }
+                cache.set_word_stats();
                 let judged = RefCell::new(Vec::new());
                 let compute = |node: &Node| {
                     judged.borrow_mut().push(id_of(node));
@@ -461,7 +568,8 @@ mod tests {
                 };
                 let mut got = Vec::new();
                 let r = cache.window(&nodes, &order, start, want, compute, |id, s| {
-                    got.push((id, s))
+                    got.push((id, s));
+                    i64::MIN
                 });
                 let (processed, expect) =
                     plain_walk(&order, start, want, |p| verdicts[order[p].0 as usize]);
@@ -487,6 +595,10 @@ mod tests {
                 if n % 64 != 0 {
                     assert_eq!(cache.known[n / 64] >> (n % 64), 0);
                 }
+                // Judging kept each word's highest score and ties exact.
+                for w in 0..n.div_ceil(64) {
+                    assert_eq!((cache.word_max[w], cache.word_top[w]), cache.word_stats(w));
+                }
             }
         }
     }
@@ -511,6 +623,7 @@ mod tests {
                         cache.feasible[p / 64] |= 1 << (p % 64);
                     }
                 }
+                cache.set_word_stats();
                 for start in 0..n {
                     for want in [1, 2, 5, n] {
                         let (processed, expect) = plain_walk(&order, start, want, |p| {
@@ -524,7 +637,10 @@ mod tests {
                             start,
                             want,
                             |_| None,
-                            |id, s| got.push((id, s)),
+                            |id, s| {
+                                got.push((id, s));
+                                i64::MIN
+                            },
                         );
                         assert_eq!(got, expect, "n {n} start {start} want {want}");
                         assert_eq!(
@@ -532,6 +648,70 @@ mod tests {
                             (processed, expect.len()),
                             "n {n} start {start} want {want}"
                         );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn window_for_the_best_visits_every_node_that_could_be_chosen_or_tie() {
+        // Scores from a small range (many ties), some words with none feasible: a caller that
+        // keeps the best so far sees the same nodes at or above it, in the same order, as it
+        // would walking every feasible node, and the same processed count.
+        use rand::RngExt;
+        let mut rng = stream(11, "best");
+        for n in [1usize, 63, 64, 65, 130, 300] {
+            let order: Vec<NodeId> = (0..n as u32).rev().map(NodeId).collect();
+            for (density, spread) in [(0.2, 3), (0.7, 2), (1.0, 40), (0.5, 1)] {
+                let mut cache = super::NodeCache {
+                    feasible: vec![0; n.div_ceil(64)],
+                    known: vec![!0; n.div_ceil(64)],
+                    score_at: (0..n).map(|_| rng.random_range(0..spread)).collect(),
+                    ..Default::default()
+                };
+                let mut bits = vec![false; n];
+                for (p, b) in bits.iter_mut().enumerate() {
+                    if rng.random_bool(density) {
+                        *b = true;
+                        cache.feasible[p / 64] |= 1 << (p % 64);
+                    }
+                }
+                cache.set_word_stats();
+                // The visits a best-keeping caller acts on: at or above the best so far.
+                let acted = |seen: &[(NodeId, i64)]| {
+                    let mut best = i64::MIN;
+                    let mut out = Vec::new();
+                    for &(id, s) in seen {
+                        if s >= best {
+                            out.push((id, s));
+                            best = s;
+                        }
+                    }
+                    out
+                };
+                for start in 0..n {
+                    for want in [1, 3, n / 2 + 1, n] {
+                        let (processed, every) = plain_walk(&order, start, want, |p| {
+                            bits[p].then_some(cache.score_at[p])
+                        });
+                        let mut got = Vec::new();
+                        let mut best = i64::MIN;
+                        let r = cache.window(
+                            &[],
+                            &order,
+                            start,
+                            want,
+                            |_| None,
+                            |id, s| {
+                                got.push((id, s));
+                                best = best.max(s);
+                                best
+                            },
+                        );
+                        let at = format!("n {n} start {start} want {want}");
+                        assert_eq!(acted(&got), acted(&every), "{at}");
+                        assert_eq!(r, (processed, every.len()), "{at}");
                     }
                 }
             }
