@@ -1033,7 +1033,31 @@ fn walk_memo(
     tail: &[NodeId],
     want: usize,
     judged: &Judged,
+    visit: impl FnMut(NodeId, i64),
+) -> usize {
+    use node_cache::FirstCycle;
+    match cache.first_cycle() {
+        FirstCycle::No => walk(nodes, head, tail, want, visit, |id, node| {
+            cache.verdict(id, node, || judged.judge(node))
+        }),
+        FirstCycle::Record => walk(nodes, head, tail, want, visit, |id, node| {
+            let v = judged.judge(node);
+            cache.record(id, node, v);
+            v
+        }),
+        FirstCycle::Skip => walk(nodes, head, tail, want, visit, |_, node| judged.judge(node)),
+    }
+}
+
+/// [`walk_memo`]'s loop with the verdict of each node from `verdict`.
+#[inline(always)]
+fn walk(
+    nodes: &[Node],
+    head: &[NodeId],
+    tail: &[NodeId],
+    want: usize,
     mut visit: impl FnMut(NodeId, i64),
+    mut verdict: impl FnMut(NodeId, &Node) -> Option<i64>,
 ) -> usize {
     let mut processed = 0;
     let mut found = 0;
@@ -1045,7 +1069,7 @@ fn walk_memo(
             }
             processed += 1;
             let node = &nodes[id.0 as usize];
-            if let Some(s) = cache.verdict(id, node, || judged.judge(node)) {
+            if let Some(s) = verdict(id, node) {
                 visit(id, s);
                 found += 1;
             }

@@ -54,6 +54,17 @@ impl Shape {
     }
 }
 
+/// What [`NodeCache::first_cycle`] advises.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FirstCycle {
+    /// Not a shape's first cycle: look entries up.
+    No,
+    /// A first cycle: compute, and store for the next cycle.
+    Record,
+    /// A first cycle after a shape seen once: compute only.
+    Skip,
+}
+
 /// One node's memoised verdict: `Some(weighted base score)` when feasible.
 #[derive(Clone, Copy, Debug, Default)]
 struct Entry {
@@ -82,6 +93,8 @@ pub struct NodeCache {
     known_stale: bool,
     /// Cycles prepared for the current shape so far.
     shape_cycles: u32,
+    /// The shape before the current one was prepared for more than one cycle.
+    previous_repeated: bool,
     /// Positions whose bit in `feasible` and entry in `score_at` hold the current shape's
     /// verdict, one bit per position: filled on demand by the windows that reach them, so a
     /// new shape costs the positions its windows visit, not the whole order.
@@ -110,6 +123,7 @@ impl NodeCache {
     /// cycle's pod, else starts a new epoch. `nodes` is the number of nodes (ids below it).
     pub fn prepare(&mut self, pod: &PodSpec, nodes: usize) {
         if self.epoch == 0 || !self.shape.matches(pod) {
+            self.previous_repeated = self.shape_cycles > 1;
             self.shape.set(pod);
             self.epoch = self.epoch.wrapping_add(1).max(1);
             self.known_stale = true;
@@ -444,6 +458,29 @@ impl NodeCache {
         self.known[w] |= unknown;
     }
 
+    /// How a cycle walking node by node should use the memo: in a shape's first cycle no
+    /// entry can hold (the shape's epoch is new), so verdicts are only computed, and recorded
+    /// for the shape's next cycle only if the shape before this one was seen more than once —
+    /// a run of all-different pods (one pod per job) never pays for entries it cannot reuse.
+    pub fn first_cycle(&self) -> FirstCycle {
+        match (self.shape_cycles, self.previous_repeated) {
+            (1, true) => FirstCycle::Record,
+            (1, false) => FirstCycle::Skip,
+            _ => FirstCycle::No,
+        }
+    }
+
+    /// Stores a verdict computed in a shape's first cycle (every entry is stale then, so
+    /// there is nothing to look up first).
+    #[inline(always)]
+    pub fn record(&mut self, id: NodeId, node: &Node, verdict: Option<i64>) {
+        self.entries[id.0 as usize] = Entry {
+            epoch: self.epoch,
+            version: node.version,
+            verdict,
+        };
+    }
+
     /// The verdict for `node`, computed by `compute` unless memoised.
     #[inline(always)]
     pub fn verdict(
@@ -718,6 +755,18 @@ mod tests {
         }
     }
 
+    #[test]
+    fn first_cycles_record_entries_only_after_a_shape_that_repeated() {
+        use super::FirstCycle::{No, Record, Skip};
+        let mut cache = super::NodeCache::default();
+        let mut advice = Vec::new();
+        for cpu in [100, 200, 200, 300, 400, 400, 400, 500] {
+            cache.prepare(&pod(cpu), 4);
+            advice.push(cache.first_cycle());
+        }
+        assert_eq!(advice, [Skip, Skip, No, Record, Skip, No, No, Record]);
+    }
+
     /// How the scheduler learns of changes between cycles.
     #[derive(Clone, Copy, Debug)]
     enum Memo {
@@ -813,15 +862,19 @@ mod tests {
         let pods = PodTable::default();
         let mut topo = TopologyIndex::default();
         let mut s = Scheduler::new(Profile::default(), stream(3, "scheduler"));
-        for _ in 0..2 {
+        // The shape's first cycle only computes (no shape before it repeated); the second
+        // stores entries; the third finds them.
+        for cycle in 0..3 {
             let view = ClusterView {
                 nodes: &nodes,
                 order: &order,
                 pods: &pods,
             };
             let _ = s.schedule(&pod(500), &view, &mut topo, None);
-            // A cordon written to the field directly, without Node::cordon.
-            nodes[0].unschedulable = true;
+            if cycle == 1 {
+                // A cordon written to the field directly, without Node::cordon.
+                nodes[0].unschedulable = true;
+            }
         }
     }
 }
