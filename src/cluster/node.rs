@@ -96,11 +96,6 @@ pub struct Node {
     pub state: NodeState,
     /// $ per hour.
     pub price_per_hour: f64,
-    /// Images on the node (by [`ImageIds`] number) and when each finished (or will finish)
-    /// pulling. A hash map (never iterated, so its order cannot leak into outputs): a node of
-    /// a long trace caches thousands of job images, and a tree's lookup missed the cache at
-    /// every level on every bind.
-    pub images: FxHashMap<u32, SimTime>,
     /// Being drained for removal (its group's size already counts it as gone).
     pub draining: bool,
     /// Last time a pod was bound to or left the node (Karpenter's consolidateAfter).
@@ -153,7 +148,6 @@ impl Node {
             taints: Vec::new(),
             unschedulable: false,
             version: 0,
-            images: FxHashMap::default(),
             draining: false,
             last_change: SimTime::ZERO,
             replaces: Vec::new(),
@@ -216,6 +210,33 @@ impl Node {
     }
 }
 
+/// Which nodes have which images (by [`ImageIds`] number) and when each finished (or will
+/// finish) pulling, kept image by image: the pods of one job share its image and bind in a
+/// burst, so the map they look up stays in the cache, where a map per node (thousands of job
+/// images on a long trace's node) missed it on nearly every bind. Hash maps are only looked up,
+/// never iterated, so their order cannot leak into outputs.
+#[derive(Debug, Default)]
+pub struct ImageCaches {
+    by_image: Vec<FxHashMap<NodeId, SimTime>>,
+}
+
+impl ImageCaches {
+    /// When `image` is (or will be) on `node`, if it was ever pulled there.
+    #[inline]
+    pub fn get(&self, image: u32, node: NodeId) -> Option<SimTime> {
+        self.by_image.get(image as usize)?.get(&node).copied()
+    }
+
+    /// Records that `image` is on `node` from `ready` on.
+    pub fn insert(&mut self, image: u32, node: NodeId, ready: SimTime) {
+        let i = image as usize;
+        if self.by_image.len() <= i {
+            self.by_image.resize_with(i + 1, FxHashMap::default);
+        }
+        self.by_image[i].insert(node, ready);
+    }
+}
+
 /// Numbers each distinct image name in order of first sight, so node image caches compare
 /// integers instead of strings (a trace whose pods each have their own image otherwise leaves
 /// every node with a thousand-entry map of strings to search on each bind).
@@ -248,5 +269,39 @@ impl ImageIds {
         self.last_name.push_str(image);
         self.last_id = Some(id);
         id
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn image_caches_keep_each_image_node_pair_apart() {
+        let mut c = ImageCaches::default();
+        assert_eq!(c.get(0, NodeId(0)), None);
+        c.insert(3, NodeId(7), SimTime(500));
+        c.insert(3, NodeId(2), SimTime(900));
+        c.insert(0, NodeId(7), SimTime(100));
+        assert_eq!(c.get(3, NodeId(7)), Some(SimTime(500)));
+        assert_eq!(c.get(3, NodeId(2)), Some(SimTime(900)));
+        assert_eq!(c.get(0, NodeId(7)), Some(SimTime(100)));
+        // Same node, an image never pulled there; an image number past every one seen.
+        assert_eq!(c.get(1, NodeId(7)), None);
+        assert_eq!(c.get(0, NodeId(2)), None);
+        assert_eq!(c.get(99, NodeId(7)), None);
+        // A later pull of the same pair replaces the time.
+        c.insert(3, NodeId(7), SimTime(42));
+        assert_eq!(c.get(3, NodeId(7)), Some(SimTime(42)));
+    }
+
+    #[test]
+    fn image_ids_number_names_in_order_of_first_sight() {
+        let mut ids = ImageIds::default();
+        assert_eq!(ids.id_of("a"), 0);
+        assert_eq!(ids.id_of("b"), 1);
+        assert_eq!(ids.id_of("b"), 1);
+        assert_eq!(ids.id_of("a"), 0);
+        assert_eq!(ids.id_of("c"), 2);
     }
 }

@@ -19,7 +19,7 @@ use crate::cluster::catalog::allocatable;
 use crate::cluster::fargate::{
     ContainerRequests, FargatePodTraits, match_profile, size_pod, sizing::unsupported_reason,
 };
-use crate::cluster::node::{CapacityType, ImageIds, Node, NodeId, NodeState};
+use crate::cluster::node::{CapacityType, ImageCaches, ImageIds, Node, NodeId, NodeState};
 use crate::cluster::node_list::NodeList;
 use crate::cluster::pod::{CapacityKind, FargatePlacement, Pod, PodKey, PodPhase, PodTable};
 use crate::cluster::resources::Resources;
@@ -361,6 +361,8 @@ struct Engine<'s> {
     classes: PodClasses,
     /// Image numbers (node image caches key on them).
     images: ImageIds,
+    /// Which EC2 nodes have which images.
+    image_caches: ImageCaches,
     topo: TopologyIndex,
     /// A ScheduleNext event is queued.
     sched_pending: bool,
@@ -592,6 +594,7 @@ impl<'s> Engine<'s> {
             squeue: SchedulingQueue::default(),
             classes: PodClasses::default(),
             images: ImageIds::default(),
+            image_caches: ImageCaches::default(),
             topo: TopologyIndex::default(),
             sched_pending: false,
             backoff_timer: None,
@@ -783,7 +786,6 @@ impl<'s> Engine<'s> {
             taints: g.taints.clone(),
             unschedulable: false,
             version: 0,
-            images: Default::default(),
             draining: false,
             last_change: self.now,
             replaces: Vec::new(),
@@ -1329,9 +1331,8 @@ impl<'s> Engine<'s> {
     /// When `image` is on the node: at once if it is cached (or once the pull under way is
     /// done), else after a pull that starts now and is remembered.
     fn pull_ready(&mut self, image: u32, node_id: NodeId, now: SimTime) -> SimTime {
-        let node = &mut self.nodes[node_id.0 as usize];
-        match node.images.get(&image) {
-            Some(&t) => t.max(now),
+        match self.image_caches.get(image, node_id) {
+            Some(t) => t.max(now),
             None => {
                 let t = now
                     + self
@@ -1339,7 +1340,7 @@ impl<'s> Engine<'s> {
                         .latency
                         .image_pull_ec2
                         .sample(&mut self.rng.image_pull);
-                node.images.insert(image, t);
+                self.image_caches.insert(image, node_id, t);
                 t
             }
         }

@@ -301,7 +301,6 @@ impl Cluster {
             taints: d.taints,
             unschedulable: d.cordoned,
             version: 0,
-            images: Default::default(),
             draining: false,
             last_change: SimTime::ZERO,
             replaces: Vec::new(),
