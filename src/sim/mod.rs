@@ -4,6 +4,7 @@
 pub mod engine;
 pub mod event;
 pub mod queue;
+pub mod radix;
 pub mod replicas;
 pub mod rng;
 pub mod time;

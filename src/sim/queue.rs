@@ -3,20 +3,20 @@
 //! `(time, priority, eid)` entries. Nothing about the order depends on memory addresses or hashes.
 //!
 //! Two stores with the same order: a binary heap while the queue is small (fastest there), and
-//! a radix heap (the `radix-heap` crate) once it holds more than [`LARGE`] events. Simulated
-//! time never goes back, so every new key is at or after the last popped one — the monotone
-//! case radix heaps are made for: O(1) pushes, amortised O(log of the key distance) pops and far
-//! fewer cache misses than a binary heap of 100,000 events (a Fargate-only replay keeps that
-//! many micro-VMs in flight). The queue moves back below [`SMALL`] events.
+//! a radix queue on time ([`super::radix::RadixQueue`]) once it holds more than [`LARGE`]
+//! events. Simulated time never goes back, so every new event is at or after the last popped
+//! one — the monotone case radix queues are made for: O(1) pushes, amortised O(log of the time
+//! distance) pops and far fewer cache misses than a binary heap of 100,000 events (a
+//! Fargate-only replay keeps that many micro-VMs in flight). The queue moves back below
+//! [`SMALL`] events.
 
-use std::cmp::{Ordering, Reverse};
+use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
-use radix_heap::RadixHeapMap;
-
+use super::radix::RadixQueue;
 use super::time::SimTime;
 
-/// Above this many events the queue moves to the radix heap.
+/// Above this many events the queue moves to the radix queue.
 pub const LARGE: usize = 16_384;
 /// Below this many events it moves back to the binary heap.
 pub const SMALL: usize = 4_096;
@@ -30,6 +30,11 @@ fn key(time: SimTime, seq: u64) -> u128 {
 #[inline]
 fn time_of(key: u128) -> SimTime {
     SimTime((key >> 64) as u64)
+}
+
+#[inline]
+fn seq_of(key: u128) -> u64 {
+    key as u64
 }
 
 /// One pending event of the binary heap with its ordering key.
@@ -61,16 +66,13 @@ impl<E> Ord for Entry<E> {
 pub struct EventQueue<E> {
     /// The store while small.
     small: BinaryHeap<Entry<E>>,
-    /// The store while large; min-ordered through `Reverse` (the crate's heap is a max-heap).
-    /// It accepts only keys at or after the last key taken out of it.
-    large: RadixHeapMap<Reverse<u128>, E>,
+    /// The store while large. It accepts only times at or after the last one taken out of it
+    /// or looked at.
+    large: RadixQueue<E>,
     is_large: bool,
-    /// The radix heap's earliest event, taken out by [`EventQueue::peek_time`] and not yet
-    /// popped.
-    front: Option<(u128, E)>,
-    /// Events the radix heap cannot take because they come before the last key taken out of
-    /// it: one pushed after a peek but before the peeked event (the engine never does that), or
-    /// one in the past (an engine bug, which the engine reports when it pops it). Usually empty.
+    /// Events the radix queue cannot take because they come before its floor: one pushed after
+    /// a peek but before the peeked event (the engine never does that), or one in the past (an
+    /// engine bug, which the engine reports when it pops it). Usually empty.
     aside: Vec<(u128, E)>,
     /// The last key popped.
     last: u128,
@@ -98,9 +100,8 @@ impl<E> EventQueue<E> {
     pub fn new() -> Self {
         EventQueue {
             small: BinaryHeap::new(),
-            large: RadixHeapMap::new_at(Reverse(0)),
+            large: RadixQueue::new_at(0),
             is_large: false,
-            front: None,
             aside: Vec::new(),
             last: 0,
             next_seq: 0,
@@ -126,18 +127,23 @@ impl<E> EventQueue<E> {
 
     #[inline]
     fn push_large(&mut self, k: u128, event: E) {
-        match self.large.top() {
-            Some(Reverse(top)) if k < top => self.aside.push((k, event)),
-            _ => self.large.push(Reverse(k), event),
+        let t = time_of(k).0;
+        if t < self.large.floor() {
+            self.aside.push((k, event));
+        } else {
+            self.large.push(t, seq_of(k), event);
         }
     }
 
-    /// Moves every event into the radix heap.
+    /// Moves every event into the radix queue (in key order: it keeps each time's events in
+    /// the order they reach it).
     #[cold]
     fn grow(&mut self) {
-        self.large = RadixHeapMap::new_at(Reverse(self.last));
+        self.large = RadixQueue::new_at(time_of(self.last).0);
         self.is_large = true;
-        for Entry { key, event } in std::mem::take(&mut self.small).into_vec() {
+        let mut all = std::mem::take(&mut self.small).into_vec();
+        all.sort_unstable_by_key(|e| e.key);
+        for Entry { key, event } in all {
             self.push_large(key, event);
         }
     }
@@ -146,16 +152,16 @@ impl<E> EventQueue<E> {
     #[cold]
     fn shrink(&mut self) {
         let mut all: Vec<Entry<E>> = Vec::with_capacity(self.len());
-        if let Some((key, event)) = self.front.take() {
-            all.push(Entry { key, event });
-        }
         all.extend(
             self.aside
                 .drain(..)
                 .map(|(key, event)| Entry { key, event }),
         );
-        while let Some((Reverse(key), event)) = self.large.pop() {
-            all.push(Entry { key, event });
+        while let Some((t, s, event)) = self.large.pop() {
+            all.push(Entry {
+                key: key(SimTime(t), s),
+                event,
+            });
         }
         self.small = BinaryHeap::from(all);
         self.is_large = false;
@@ -166,14 +172,10 @@ impl<E> EventQueue<E> {
         (0..self.aside.len()).min_by_key(|&i| self.aside[i].0)
     }
 
-    /// Makes `front` hold the radix heap's earliest event, if it has one.
+    /// The key of the radix queue's earliest event.
     #[inline]
-    fn fill_front(&mut self) {
-        if self.front.is_none()
-            && let Some((Reverse(k), e)) = self.large.pop()
-        {
-            self.front = Some((k, e));
-        }
+    fn large_front(&mut self) -> Option<u128> {
+        self.large.peek().map(|(t, s, _)| key(SimTime(t), s))
     }
 
     /// Removes and returns the earliest event.
@@ -194,20 +196,12 @@ impl<E> EventQueue<E> {
 
     fn pop_large(&mut self) -> Option<(u128, E)> {
         if !self.aside.is_empty() {
-            self.fill_front();
             let i = self.earliest_aside().expect("non-empty");
-            if self
-                .front
-                .as_ref()
-                .is_none_or(|(fk, _)| self.aside[i].0 < *fk)
-            {
+            if self.large_front().is_none_or(|fk| self.aside[i].0 < fk) {
                 return Some(self.aside.swap_remove(i));
             }
         }
-        match self.front.take() {
-            Some(f) => Some(f),
-            None => self.large.pop().map(|(Reverse(k), e)| (k, e)),
-        }
+        self.large.pop().map(|(t, s, e)| (key(SimTime(t), s), e))
     }
 
     /// Time of the earliest event without removing it from the queue's order.
@@ -215,8 +209,7 @@ impl<E> EventQueue<E> {
         if !self.is_large {
             return self.small.peek().map(|e| time_of(e.key));
         }
-        self.fill_front();
-        let front = self.front.as_ref().map(|(k, _)| *k);
+        let front = self.large_front();
         let aside = self.earliest_aside().map(|i| self.aside[i].0);
         let k = match (front, aside) {
             (Some(f), Some(a)) => f.min(a),
@@ -232,19 +225,17 @@ impl<E> EventQueue<E> {
         if !self.is_large {
             return self.small.peek().map(|e| &e.event);
         }
-        self.fill_front();
-        match (self.front.as_ref(), self.earliest_aside()) {
-            (Some((fk, _)), Some(i)) if self.aside[i].0 >= *fk => {
-                self.front.as_ref().map(|(_, e)| e)
-            }
-            (_, Some(i)) => Some(&self.aside[i].1),
-            (front, None) => front.map(|(_, e)| e),
+        let front = self.large_front();
+        match (front, self.earliest_aside()) {
+            (Some(fk), Some(i)) if self.aside[i].0 < fk => Some(&self.aside[i].1),
+            (None, Some(i)) => Some(&self.aside[i].1),
+            _ => self.large.peek().map(|(_, _, e)| e),
         }
     }
 
     /// Number of queued events.
     pub fn len(&self) -> usize {
-        self.small.len() + self.large.len() + usize::from(self.front.is_some()) + self.aside.len()
+        self.small.len() + self.large.len() + self.aside.len()
     }
 
     /// True when nothing is scheduled.
@@ -326,7 +317,7 @@ mod tests {
     #[test]
     fn matches_a_sorted_reference_through_both_stores() {
         // Random pushes at or after the current time, interleaved with peeks and pops: first
-        // growing past LARGE (radix heap), then draining below SMALL (binary heap again). The
+        // growing past LARGE (radix queue), then draining below SMALL (binary heap again). The
         // same order as sorting by (time, insertion).
         let mut q = EventQueue::new();
         let mut reference: std::collections::BTreeSet<(u64, u64)> = Default::default();
@@ -363,7 +354,7 @@ mod tests {
             was_large |= q.is_large;
             assert_eq!(q.len(), reference.len());
         }
-        assert!(was_large, "the test reaches the radix heap");
+        assert!(was_large, "the test reaches the radix queue");
         while let Some((t, id)) = q.pop() {
             assert_eq!(Some((t.0, id)), reference.pop_first());
         }
