@@ -15,19 +15,24 @@ use eksim::sim::time::{SimDuration, SimTime};
 
 const PAIRS: u64 = 100_000;
 
+/// Pseudo-random delays of 0-9,999 ms (xorshift), the same sequence for every queue.
+fn delays() -> impl FnMut() -> u64 {
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x % 10_000
+    }
+}
+
 fn hold(c: &mut Criterion) {
     let mut group = c.benchmark_group("event_queue_hold");
     group.throughput(Throughput::Elements(PAIRS));
     for size in [1_000u64, 100_000] {
         group.bench_with_input(BenchmarkId::from_parameter(size), &size, |b, &size| {
             let mut q = EventQueue::new();
-            let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-            let mut next = || {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                x % 10_000
-            };
+            let mut next = delays();
             for i in 0..size {
                 q.push(
                     SimTime(next()),
@@ -56,13 +61,7 @@ fn bare_heap(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::from_parameter(size), &size, |b, &size| {
             let mut q = BinaryHeap::new();
             let mut seq = 0u64;
-            let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-            let mut next = || {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                x % 10_000
-            };
+            let mut next = delays();
             for i in 0..size {
                 q.push(Reverse((next(), seq, i as u32)));
                 seq += 1;

@@ -541,6 +541,32 @@ mod tests {
         }
     }
 
+    /// A memo with every position known, `scores` by position, each feasible with probability
+    /// `density`; and which are.
+    fn all_known(
+        scores: Vec<i64>,
+        density: f64,
+        rng: &mut crate::sim::rng::SimRng,
+    ) -> (super::NodeCache, Vec<bool>) {
+        use rand::RngExt;
+        let n = scores.len();
+        let mut cache = super::NodeCache {
+            feasible: vec![0; n.div_ceil(64)],
+            known: vec![!0; n.div_ceil(64)],
+            score_at: scores,
+            ..Default::default()
+        };
+        let mut bits = vec![false; n];
+        for (p, b) in bits.iter_mut().enumerate() {
+            if rng.random_bool(density) {
+                *b = true;
+                cache.feasible[p / 64] |= 1 << (p % 64);
+            }
+        }
+        cache.set_word_stats();
+        (cache, bits)
+    }
+
     /// What a walk over every position from `start` (wrapping) until `want` feasible ones
     /// meets, given each position's verdict: (positions processed, feasible (node, score)s).
     fn plain_walk(
@@ -642,25 +668,12 @@ mod tests {
 
     #[test]
     fn window_meets_feasible_positions_as_a_walk_over_every_node_would() {
-        use rand::RngExt;
         let mut rng = stream(5, "window");
         for n in [1usize, 2, 63, 64, 65, 127, 128, 130, 250] {
             let order: Vec<NodeId> = (0..n as u32).rev().map(NodeId).collect();
             for density in [0.0, 0.1, 0.5, 1.0] {
-                let mut cache = super::NodeCache {
-                    feasible: vec![0; n.div_ceil(64)],
-                    known: vec![!0; n.div_ceil(64)],
-                    score_at: (0..n as i64).map(|p| p * 7 % 13).collect(),
-                    ..Default::default()
-                };
-                let mut bits = vec![false; n];
-                for (p, b) in bits.iter_mut().enumerate() {
-                    if rng.random_bool(density) {
-                        *b = true;
-                        cache.feasible[p / 64] |= 1 << (p % 64);
-                    }
-                }
-                cache.set_word_stats();
+                let scores = (0..n as i64).map(|p| p * 7 % 13).collect();
+                let (mut cache, bits) = all_known(scores, density, &mut rng);
                 for start in 0..n {
                     for want in [1, 2, 5, n] {
                         let (processed, expect) = plain_walk(&order, start, want, |p| {
@@ -701,20 +714,8 @@ mod tests {
         for n in [1usize, 63, 64, 65, 130, 300] {
             let order: Vec<NodeId> = (0..n as u32).rev().map(NodeId).collect();
             for (density, spread) in [(0.2, 3), (0.7, 2), (1.0, 40), (0.5, 1)] {
-                let mut cache = super::NodeCache {
-                    feasible: vec![0; n.div_ceil(64)],
-                    known: vec![!0; n.div_ceil(64)],
-                    score_at: (0..n).map(|_| rng.random_range(0..spread)).collect(),
-                    ..Default::default()
-                };
-                let mut bits = vec![false; n];
-                for (p, b) in bits.iter_mut().enumerate() {
-                    if rng.random_bool(density) {
-                        *b = true;
-                        cache.feasible[p / 64] |= 1 << (p % 64);
-                    }
-                }
-                cache.set_word_stats();
+                let scores = (0..n).map(|_| rng.random_range(0..spread)).collect();
+                let (mut cache, bits) = all_known(scores, density, &mut rng);
                 // The visits a best-keeping caller acts on: at or above the best so far.
                 let acted = |seen: &[(NodeId, i64)]| {
                     let mut best = i64::MIN;
