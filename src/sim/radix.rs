@@ -4,13 +4,28 @@
 //! Why not a general radix heap: the event queue's keys are (time, insertion number), unique,
 //! so a heap keyed on both reorganises a bucket on every pop (thousands of events share one
 //! millisecond in a burst), and the crate we used scanned all 129 of its buckets to find the
-//! first non-empty one each time. Here buckets are keyed on time alone (65 of them, a bit mask
-//! says which hold events) and events of one time leave in the order they came: every bucket
-//! keeps its events in insertion order (a bucket is only ever refilled while empty, from one
-//! bucket above it, in that bucket's order, and pushes append later insertion numbers), so the
-//! events that reach bucket 0 are already in order.
+//! first non-empty one each time. Here buckets are keyed on time alone and events of one time
+//! leave in the order they came: every bucket keeps its events in insertion order (a bucket is
+//! only ever refilled while empty, from one bucket above it, in that bucket's order, and pushes
+//! append later insertion numbers), so the events that reach bucket 0 are already in order.
+//!
+//! Buckets go by 6-bit digits rather than single bits (a level per digit, 64 buckets per level,
+//! a bit mask per level): spreading a bucket moves each of its events down at least a whole
+//! digit. Over the full Alibaba trace on Fargate, one bit per bucket moved every event 7.4 times
+//! on average (56 M moves for 7.6 M events); 6-bit digits move it 3 times (23 M), for 3.5% fewer
+//! instructions and 8% fewer first-level cache misses (cachegrind, first 3 h of the trace).
 
 use std::collections::VecDeque;
+
+/// Bits of time per level: a bucket holds events whose time first differs from the floor in
+/// one 6-bit digit, with one value of that digit. An event moves down at least one level each
+/// time its bucket is spread, so an event an hour ahead (2^22 ms) moves at most 4 times; with
+/// one bit per level it moved 7 times on average over the full Alibaba trace.
+const DIGIT_BITS: u32 = 6;
+/// Buckets per level (one bit of a level's mask each).
+const DIGITS: usize = 1 << DIGIT_BITS;
+/// Levels covering a 64-bit time.
+const LEVELS: usize = 64_usize.div_ceil(DIGIT_BITS as usize);
 
 /// Events at or after a floor time, taken out earliest first and, at one time, in push order.
 /// Pushing an event before the floor is the caller's error (the event queue sets such events
@@ -21,10 +36,13 @@ pub struct RadixQueue<E> {
     floor: u64,
     /// Bucket 0: (insertion number, event) at the floor time, in insertion order.
     zero: VecDeque<(u64, E)>,
-    /// Bucket `b + 1` (index `b`): events whose time first differs from the floor at bit `b`.
+    /// Bucket `level * DIGITS + d`: events whose time first differs from the floor in digit
+    /// `level` and has the value `d` there (above the floor's digit), in insertion order.
     buckets: Vec<Vec<(u64, u64, E)>>,
-    /// Bit `b` set when `buckets[b]` holds events.
-    nonempty: u64,
+    /// Bit `d` of `masks[level]` set when that bucket holds events.
+    masks: [u64; LEVELS],
+    /// Bit `level` set when `masks[level]` is not zero.
+    levels: u32,
     len: usize,
 }
 
@@ -34,8 +52,9 @@ impl<E> RadixQueue<E> {
         RadixQueue {
             floor,
             zero: VecDeque::new(),
-            buckets: (0..64).map(|_| Vec::new()).collect(),
-            nonempty: 0,
+            buckets: (0..LEVELS * DIGITS).map(|_| Vec::new()).collect(),
+            masks: [0; LEVELS],
+            levels: 0,
             len: 0,
         }
     }
@@ -65,9 +84,18 @@ impl<E> RadixQueue<E> {
             self.zero.push_back((seq, event));
             return;
         }
-        let b = 63 - (time ^ self.floor).leading_zeros() as usize;
-        self.buckets[b].push((time, seq, event));
-        self.nonempty |= 1 << b;
+        self.place(time, seq, event);
+    }
+
+    /// Puts an event after the floor into its bucket.
+    #[inline(always)]
+    fn place(&mut self, time: u64, seq: u64, event: E) {
+        let high_bit = 63 - (time ^ self.floor).leading_zeros();
+        let level = high_bit / DIGIT_BITS;
+        let digit = (time >> (level * DIGIT_BITS)) as usize & (DIGITS - 1);
+        self.buckets[level as usize * DIGITS + digit].push((time, seq, event));
+        self.masks[level as usize] |= 1 << digit;
+        self.levels |= 1 << level;
     }
 
     /// The earliest event as (time, insertion number, event), without taking it out (its time
@@ -92,34 +120,45 @@ impl<E> RadixQueue<E> {
         Some((self.floor, s, e))
     }
 
-    /// With bucket 0 empty: moves the floor to the earliest time of the lowest non-empty
-    /// bucket and spreads that bucket over the buckets below it, in its order.
+    /// With bucket 0 empty: moves the floor to the earliest time of the earliest bucket (the
+    /// lowest level, then the lowest digit) and spreads that bucket over the levels below it,
+    /// in its order. Those levels are empty, so every bucket stays in insertion order.
     #[cold]
     fn refill_zero(&mut self) {
-        if self.nonempty == 0 {
+        if self.levels == 0 {
             return;
         }
-        let b = self.nonempty.trailing_zeros() as usize;
-        let mut from = std::mem::take(&mut self.buckets[b]);
-        self.nonempty &= !(1 << b);
-        let floor = from
-            .iter()
-            .map(|&(t, _, _)| t)
-            .min()
-            .expect("non-empty bucket");
-        self.floor = floor;
-        for (t, s, e) in from.drain(..) {
-            if t == floor {
-                self.zero.push_back((s, e));
-            } else {
-                let c = 63 - (t ^ floor).leading_zeros() as usize;
-                debug_assert!(c < b, "radix queue: an event did not move down");
-                self.buckets[c].push((t, s, e));
-                self.nonempty |= 1 << c;
+        let level = self.levels.trailing_zeros() as usize;
+        let digit = self.masks[level].trailing_zeros() as usize;
+        self.masks[level] &= !(1 << digit);
+        if self.masks[level] == 0 {
+            self.levels &= !(1 << level);
+        }
+        let mut from = std::mem::take(&mut self.buckets[level * DIGITS + digit]);
+        if level == 0 {
+            // Events that differ from the floor in the lowest digit only share one time.
+            self.floor = from[0].0;
+            self.zero.extend(from.drain(..).map(|(_, s, e)| (s, e)));
+        } else {
+            self.floor = from
+                .iter()
+                .map(|&(t, _, _)| t)
+                .min()
+                .expect("non-empty bucket");
+            for (t, s, e) in from.drain(..) {
+                if t == self.floor {
+                    self.zero.push_back((s, e));
+                } else {
+                    debug_assert!(
+                        (63 - (t ^ self.floor).leading_zeros()) / DIGIT_BITS < level as u32,
+                        "radix queue: an event did not move down"
+                    );
+                    self.place(t, s, e);
+                }
             }
         }
         // Keep the emptied bucket's allocation for its next events.
-        self.buckets[b] = from;
+        self.buckets[level * DIGITS + digit] = from;
     }
 }
 
@@ -148,6 +187,30 @@ mod tests {
         assert_eq!(got, expect);
         assert_eq!(q.len(), 0);
         assert_eq!(q.pop(), None);
+    }
+
+    #[test]
+    fn every_level_and_digit_comes_out_in_order() {
+        // Times that first differ from the floor in each bit (so in every level, the top one
+        // of 4 bits included) and with every digit value, pushed in a scrambled order.
+        let floor = 3u64;
+        let mut times: Vec<u64> = (0..64).map(|b| floor | (1u64 << b)).collect();
+        times.extend((1..64u64).map(|d| floor + (d << 12)));
+        times.extend([u64::MAX, u64::MAX - 1, floor, floor + 1]);
+        let mut q = RadixQueue::new_at(floor);
+        let n = times.len();
+        for i in 0..n {
+            let t = times[(i * 37) % n];
+            q.push(t, i as u64, t);
+        }
+        let mut got = Vec::new();
+        while let Some((t, _, e)) = q.pop() {
+            assert_eq!(t, e);
+            got.push(t);
+        }
+        let mut want = times.clone();
+        want.sort_unstable();
+        assert_eq!(got, want);
     }
 
     #[test]
