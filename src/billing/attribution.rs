@@ -57,7 +57,9 @@ pub fn requested_rate(
 /// costs over `ms` milliseconds.
 pub fn micros_over(rate_per_hour: f64, ms: u64) -> u64 {
     let v = rate_per_hour * ms as f64 / super::MS_PER_HOUR * 1e6;
-    v.floor().max(0.0) as u64
+    // `as` truncates, which for the non-negative amounts here is `floor`; negatives and NaN
+    // saturate to 0 (no libm `floor` call, once per pod).
+    v as u64
 }
 
 #[cfg(test)]

@@ -334,7 +334,8 @@ impl RowBuf {
     /// at most two fraction digits. Anything else goes through `format_args!`.
     pub fn float(&mut self, v: f64) {
         let q = v * 4.0;
-        if v.is_sign_positive() && q < (1u64 << 42) as f64 && q.fract() == 0.0 {
+        // `q as u64` truncates; it gives `q` back only when `q` is whole (no libm `trunc`).
+        if v.is_sign_positive() && q < (1u64 << 42) as f64 && (q as u64) as f64 == q {
             let q = q as u64;
             self.sep();
             self.digits(q / 4);

@@ -2284,9 +2284,10 @@ impl<'s> Engine<'s> {
     }
 }
 
-/// Dollars to whole micro-dollars (costs are never negative).
+/// Dollars to whole micro-dollars, rounded to the nearest (costs are never negative; a
+/// negative or NaN amount gives 0).
 fn usd_micros(v: f64) -> u64 {
-    (v * 1e6).round().max(0.0) as u64
+    crate::sim::time::round_to_u64(v * 1e6)
 }
 
 /// Micro-dollars as a dollar amount with 6 decimals, exactly.

@@ -10,7 +10,7 @@ use csv::{ByteRecord, ReaderBuilder};
 
 use super::{PodSource, PodSpec, SharedLabels, SharedStr, WorkloadError, parse_labels};
 use crate::cluster::resources::Resources;
-use crate::sim::time::{SimDuration, SimTime};
+use crate::sim::time::{SimDuration, SimTime, round_to_u64};
 
 /// Columns every trace must have.
 pub const REQUIRED_COLUMNS: [&str; 4] = ["submit_s", "cpu_m", "memory_mib", "duration_s"];
@@ -388,7 +388,7 @@ impl TraceSource {
             namespace,
             group,
             labels,
-            requests: Resources::pod(cpu_m.round() as u64, memory_mib.round() as u64, gpus),
+            requests: Resources::pod(round_to_u64(cpu_m), round_to_u64(memory_mib), gpus),
             ephemeral_mib: 0,
             duration,
             priority,
