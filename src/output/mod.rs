@@ -307,6 +307,13 @@ impl RowBuf {
         self.text.truncate(start + n);
         self.text.push(q);
     }
+    /// A field the program spells itself (`succeeded`, `fargate`): never quoted, so not
+    /// checked.
+    pub fn word(&mut self, s: &'static str) {
+        debug_assert!(!self.quoter.should_quote(s.as_bytes()), "{s} needs quotes");
+        self.sep();
+        self.text.extend_from_slice(s.as_bytes());
+    }
     /// A formatted field (`format_args!`), quoted like [`RowBuf::str`].
     pub fn fmt(&mut self, args: std::fmt::Arguments) {
         self.sep();

@@ -1948,8 +1948,8 @@ impl<'s> Engine<'s> {
         b.opt_secs(pod.pull_start.map(|t| t.0));
         b.opt_secs(pod.running.map(|t| t.0));
         b.opt_secs(pod.finished.map(|t| t.0));
-        b.str(pod.outcome());
-        b.str(capacity);
+        b.word(pod.outcome());
+        b.word(capacity);
         // node, node_group, fargate_profile, zone
         let ec2_node = pod.node.map(|id| &self.nodes[id.0 as usize]);
         match (ec2_node, &pod.fargate) {

@@ -286,6 +286,10 @@ pub const REASON_GPU: &str = "GPU resources requested";
 /// SecurityContext fields: Privileged, port contains HostIP or HostPort".
 /// Our own clauses go first (DaemonSet) and last (GPU).
 pub fn unsupported_reason(t: &FargatePodTraits) -> Option<String> {
+    // The common case, once per Fargate pod: nothing to list.
+    if !(t.daemonset || t.host_network || t.privileged || t.host_port || t.gpus > 0) {
+        return None;
+    }
     let clauses: Vec<&str> = [
         (t.daemonset, REASON_DAEMONSET),
         (t.host_network, REASON_HOST_NETWORK),
