@@ -8,6 +8,8 @@
 //! misses than a binary heap once a Fargate-only replay keeps 100,000 micro-VMs in flight. It
 //! also beat the binary heap this queue used below 16,384 events, on every bench workload
 //! (syn100k 1.98 -> 1.91 G instructions, ali100k 2.05 -> 2.03 G), so there is one store.
+//! The radix queue keeps the insertion order at one time by its structure, so its entries
+//! carry no `seq`: only the events set aside (below) need one.
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
@@ -101,48 +103,41 @@ impl<E> EventQueue<E> {
                 event,
             });
         } else {
-            self.radix.push(time.0, seq, event);
+            // The radix queue keeps insertion order at one time by itself.
+            self.radix.push(time.0, event);
         }
     }
 
-    /// The key of the radix queue's earliest event.
-    #[inline]
-    fn radix_front(&mut self) -> Option<u128> {
-        self.radix.peek().map(|(t, s, _)| key(SimTime(t), s))
-    }
+    // Every event set aside comes before every event in the radix queue: it was set aside
+    // for being before the radix floor, and the floor only rises while every radix event is
+    // at or after it. So the aside heap, when not empty, holds the earliest event, and the
+    // two stores never need their keys compared.
 
     /// Removes and returns the earliest event.
     #[inline]
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        if let Some(a) = self.aside.peek().map(|e| e.key)
-            && self.radix_front().is_none_or(|fk| a < fk)
-        {
-            return self.aside.pop().map(|e| (time_of(e.key), e.event));
+        if let Some(e) = self.aside.pop() {
+            return Some((time_of(e.key), e.event));
         }
-        self.radix.pop().map(|(t, _, e)| (SimTime(t), e))
+        self.radix.pop().map(|(t, e)| (SimTime(t), e))
     }
 
     /// Time of the earliest event without removing it from the queue's order.
     #[inline]
     pub fn peek_time(&mut self) -> Option<SimTime> {
-        let front = self.radix_front();
-        let aside = self.aside.peek().map(|e| e.key);
-        let k = match (front, aside) {
-            (Some(f), Some(a)) => f.min(a),
-            (f, a) => f.or(a)?,
-        };
-        Some(time_of(k))
+        match self.aside.peek() {
+            Some(e) => Some(time_of(e.key)),
+            None => self.radix.peek().map(|(t, _)| SimTime(t)),
+        }
     }
 
     /// The earliest event without removing it (what [`EventQueue::pop`] would return next),
     /// so the caller can fetch what it will need ahead of time.
     #[inline]
     pub fn peek(&mut self) -> Option<&E> {
-        let front = self.radix_front();
-        match (front, self.aside.peek()) {
-            (Some(fk), Some(a)) if a.key < fk => Some(&a.event),
-            (None, Some(a)) => Some(&a.event),
-            _ => self.radix.peek().map(|(_, _, e)| e),
+        match self.aside.peek() {
+            Some(e) => Some(&e.event),
+            None => self.radix.peek().map(|(_, e)| e),
         }
     }
 

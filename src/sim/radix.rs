@@ -34,11 +34,11 @@ const LEVELS: usize = 64_usize.div_ceil(DIGIT_BITS as usize);
 pub struct RadixQueue<E> {
     /// Every queued time is at or after it; bucket 0 holds the events at exactly this time.
     floor: u64,
-    /// Bucket 0: (insertion number, event) at the floor time, in insertion order.
-    zero: VecDeque<(u64, E)>,
+    /// Bucket 0: the events at the floor time, in insertion order.
+    zero: VecDeque<E>,
     /// Bucket `level * DIGITS + d`: events whose time first differs from the floor in digit
     /// `level` and has the value `d` there (above the floor's digit), in insertion order.
-    buckets: Vec<Vec<(u64, u64, E)>>,
+    buckets: Vec<Vec<(u64, E)>>,
     /// Bit `d` of `masks[level]` set when that bucket holds events.
     masks: [u64; LEVELS],
     /// Bit `level` set when `masks[level]` is not zero.
@@ -74,50 +74,50 @@ impl<E> RadixQueue<E> {
         self.len == 0
     }
 
-    /// Queues `event` at `time` (at or after [`RadixQueue::floor`]) with its insertion number
-    /// `seq`, which must exceed every number pushed before.
+    /// Queues `event` at `time` (at or after [`RadixQueue::floor`]), after every event
+    /// already queued at that time.
     #[inline]
-    pub fn push(&mut self, time: u64, seq: u64, event: E) {
+    pub fn push(&mut self, time: u64, event: E) {
         debug_assert!(time >= self.floor, "radix queue: time before the floor");
         self.len += 1;
         if time == self.floor {
-            self.zero.push_back((seq, event));
+            self.zero.push_back(event);
             return;
         }
-        self.place(time, seq, event);
+        self.place(time, event);
     }
 
     /// Puts an event after the floor into its bucket.
     #[inline(always)]
-    fn place(&mut self, time: u64, seq: u64, event: E) {
+    fn place(&mut self, time: u64, event: E) {
         let high_bit = 63 - (time ^ self.floor).leading_zeros();
         let level = high_bit / DIGIT_BITS;
         let digit = (time >> (level * DIGIT_BITS)) as usize & (DIGITS - 1);
-        self.buckets[level as usize * DIGITS + digit].push((time, seq, event));
+        self.buckets[level as usize * DIGITS + digit].push((time, event));
         self.masks[level as usize] |= 1 << digit;
         self.levels |= 1 << level;
     }
 
-    /// The earliest event as (time, insertion number, event), without taking it out (its time
-    /// becomes the floor).
+    /// The earliest event as (time, event), without taking it out (its time becomes the
+    /// floor).
     #[inline]
-    pub fn peek(&mut self) -> Option<(u64, u64, &E)> {
+    pub fn peek(&mut self) -> Option<(u64, &E)> {
         if self.zero.is_empty() {
             self.refill_zero();
         }
         let floor = self.floor;
-        self.zero.front().map(|(s, e)| (floor, *s, e))
+        self.zero.front().map(|e| (floor, e))
     }
 
-    /// Takes out the earliest event as (time, insertion number, event).
+    /// Takes out the earliest event as (time, event).
     #[inline]
-    pub fn pop(&mut self) -> Option<(u64, u64, E)> {
+    pub fn pop(&mut self) -> Option<(u64, E)> {
         if self.zero.is_empty() {
             self.refill_zero();
         }
-        let (s, e) = self.zero.pop_front()?;
+        let e = self.zero.pop_front()?;
         self.len -= 1;
-        Some((self.floor, s, e))
+        Some((self.floor, e))
     }
 
     /// With bucket 0 empty: moves the floor to the earliest time of the earliest bucket (the
@@ -138,22 +138,22 @@ impl<E> RadixQueue<E> {
         if level == 0 {
             // Events that differ from the floor in the lowest digit only share one time.
             self.floor = from[0].0;
-            self.zero.extend(from.drain(..).map(|(_, s, e)| (s, e)));
+            self.zero.extend(from.drain(..).map(|(_, e)| e));
         } else {
             self.floor = from
                 .iter()
-                .map(|&(t, _, _)| t)
+                .map(|&(t, _)| t)
                 .min()
                 .expect("non-empty bucket");
-            for (t, s, e) in from.drain(..) {
+            for (t, e) in from.drain(..) {
                 if t == self.floor {
-                    self.zero.push_back((s, e));
+                    self.zero.push_back(e);
                 } else {
                     debug_assert!(
                         (63 - (t ^ self.floor).leading_zeros()) / DIGIT_BITS < level as u32,
                         "radix queue: an event did not move down"
                     );
-                    self.place(t, s, e);
+                    self.place(t, e);
                 }
             }
         }
@@ -171,14 +171,11 @@ mod tests {
         let mut q = RadixQueue::new_at(10);
         let times = [15u64, 10, 1000, 15, 12, 10, 1 << 40, 12, 15];
         for (seq, &t) in times.iter().enumerate() {
-            q.push(t, seq as u64, seq);
+            q.push(t, seq);
         }
         assert_eq!(q.len(), times.len());
-        let mut expect: Vec<(u64, u64, usize)> = times
-            .iter()
-            .enumerate()
-            .map(|(s, &t)| (t, s as u64, s))
-            .collect();
+        let mut expect: Vec<(u64, usize)> =
+            times.iter().enumerate().map(|(s, &t)| (t, s)).collect();
         expect.sort();
         let mut got = Vec::new();
         while let Some(x) = q.pop() {
@@ -201,10 +198,10 @@ mod tests {
         let n = times.len();
         for i in 0..n {
             let t = times[(i * 37) % n];
-            q.push(t, i as u64, t);
+            q.push(t, t);
         }
         let mut got = Vec::new();
-        while let Some((t, _, e)) = q.pop() {
+        while let Some((t, e)) = q.pop() {
             assert_eq!(t, e);
             got.push(t);
         }
@@ -233,27 +230,20 @@ mod tests {
                         2 => x % 1_000,
                         _ => x % 10_000_000,
                     };
-                q.push(t, seq, seq);
+                q.push(t, seq);
                 reference.insert((t, seq));
                 seq += 1;
             }
             if x.is_multiple_of(5) {
-                assert_eq!(
-                    q.peek().map(|(t, s, &e)| (t, s, e)),
-                    reference.first().map(|&(t, s)| (t, s, s))
-                );
+                assert_eq!(q.peek().map(|(t, &e)| (t, e)), reference.first().copied());
             }
             if x.is_multiple_of(2) {
-                assert_eq!(
-                    q.pop(),
-                    reference.pop_first().map(|(t, s)| (t, s, s)),
-                    "step {step}"
-                );
+                assert_eq!(q.pop(), reference.pop_first(), "step {step}");
             }
             assert_eq!(q.len(), reference.len());
         }
         while let Some(got) = q.pop() {
-            assert_eq!(Some(got), reference.pop_first().map(|(t, s)| (t, s, s)));
+            assert_eq!(Some(got), reference.pop_first());
         }
         assert!(reference.is_empty());
     }
