@@ -66,7 +66,7 @@ pub struct EventQueue<E> {
     next_seq: u64,
 }
 
-impl<E> std::fmt::Debug for EventQueue<E> {
+impl<E: Copy> std::fmt::Debug for EventQueue<E> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("EventQueue")
             .field("len", &self.len())
@@ -75,13 +75,13 @@ impl<E> std::fmt::Debug for EventQueue<E> {
     }
 }
 
-impl<E> Default for EventQueue<E> {
+impl<E: Copy> Default for EventQueue<E> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<E> EventQueue<E> {
+impl<E: Copy> EventQueue<E> {
     /// An empty queue.
     pub fn new() -> Self {
         EventQueue {
