@@ -145,6 +145,7 @@ impl<E: Copy> RadixQueue<E> {
             let bucket = &mut self.buckets[digit];
             self.floor = bucket[0].0;
             std::mem::swap(&mut self.zero, bucket);
+            release_if_large(bucket);
             return;
         }
         let mut from = std::mem::take(&mut self.buckets[level * DIGITS + digit]);
@@ -166,8 +167,23 @@ impl<E: Copy> RadixQueue<E> {
                 }
             }
         }
-        // Keep the emptied bucket's allocation for its next events.
+        // Keep the emptied bucket's allocation for its next events, unless a burst made it big.
+        release_if_large(&mut from);
         self.buckets[level * DIGITS + digit] = from;
+    }
+}
+
+/// Entries an emptied bucket may keep room for. With 704 buckets, each keeping the room of
+/// its largest burst, the full trace with the autoscaler peaked at 173 MB instead of 129 MB;
+/// refilling a released bucket costs a few reallocations, once per burst.
+const KEPT_ROOM: usize = 4096;
+
+/// Frees an empty bucket's allocation if it is larger than [`KEPT_ROOM`].
+#[inline]
+fn release_if_large<T>(bucket: &mut Vec<T>) {
+    debug_assert!(bucket.is_empty());
+    if bucket.capacity() > KEPT_ROOM {
+        *bucket = Vec::new();
     }
 }
 
