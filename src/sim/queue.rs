@@ -117,6 +117,10 @@ impl<E: Copy> EventQueue<E> {
     #[inline]
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
         if let Some(e) = self.aside.pop() {
+            debug_assert!(
+                time_of(e.key).0 < self.radix.floor(),
+                "an event set aside is not before the radix queue"
+            );
             return Some((time_of(e.key), e.event));
         }
         self.radix.pop().map(|(t, e)| (SimTime(t), e))
