@@ -92,8 +92,7 @@ impl<E: Copy> RadixQueue<E> {
     /// Puts an event after the floor into its bucket.
     #[inline(always)]
     fn place(&mut self, time: u64, event: E) {
-        let high_bit = 63 - (time ^ self.floor).leading_zeros();
-        let level = high_bit / DIGIT_BITS;
+        let level = level_of(time, self.floor);
         let digit = (time >> (level * DIGIT_BITS)) as usize & (DIGITS - 1);
         self.buckets[level as usize * DIGITS + digit].push((time, event));
         self.masks[level as usize] |= 1 << digit;
@@ -149,28 +148,32 @@ impl<E: Copy> RadixQueue<E> {
             return;
         }
         let mut from = std::mem::take(&mut self.buckets[level * DIGITS + digit]);
-        {
-            self.floor = from
-                .iter()
-                .map(|&(t, _)| t)
-                .min()
-                .expect("non-empty bucket");
-            for (t, e) in from.drain(..) {
-                if t == self.floor {
-                    self.zero.push((t, e));
-                } else {
-                    debug_assert!(
-                        (63 - (t ^ self.floor).leading_zeros()) / DIGIT_BITS < level as u32,
-                        "radix queue: an event did not move down"
-                    );
-                    self.place(t, e);
-                }
+        self.floor = from
+            .iter()
+            .map(|&(t, _)| t)
+            .min()
+            .expect("non-empty bucket");
+        for (t, e) in from.drain(..) {
+            if t == self.floor {
+                self.zero.push((t, e));
+            } else {
+                debug_assert!(
+                    level_of(t, self.floor) < level as u32,
+                    "radix queue: an event did not move down"
+                );
+                self.place(t, e);
             }
         }
         // Keep the emptied bucket's allocation for its next events, unless a burst made it big.
         release_if_large(&mut from);
         self.buckets[level * DIGITS + digit] = from;
     }
+}
+
+/// The level of an event at `time` above `floor`: the digit in which the two first differ.
+#[inline(always)]
+fn level_of(time: u64, floor: u64) -> u32 {
+    (63 - (time ^ floor).leading_zeros()) / DIGIT_BITS
 }
 
 /// Entries an emptied bucket may keep room for. With 704 buckets, each keeping the room of
