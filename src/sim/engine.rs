@@ -300,6 +300,8 @@ struct Engine<'s> {
     ca_rng: SimRng,
     ca_scale_ups: u64,
     ca_scale_downs: u64,
+    /// A buffer for the pod keys of the node a scale-down check looks at (kept across checks).
+    ca_keys: Vec<PodKey>,
     /// Karpenter: when the open provisioning batch started, its last pod, its timer.
     kp_batch_start: Option<SimTime>,
     kp_last_pending: SimTime,
@@ -551,6 +553,7 @@ impl<'s> Engine<'s> {
             ca_rng: stream(seed, "autoscaler"),
             ca_scale_ups: 0,
             ca_scale_downs: 0,
+            ca_keys: Vec::new(),
             kp_batch_start: None,
             kp_last_pending: SimTime::ZERO,
             kp_timer: None,

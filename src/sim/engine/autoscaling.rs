@@ -5,6 +5,7 @@
 //! and whose pods all fit elsewhere (CA FAQ "How does scale-up work?", "How does scale-down
 //! work?").
 
+use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
 
 use super::{CostPart, Engine, Event, Removal, RunError};
@@ -25,7 +26,7 @@ pub const NODE_GROUP_BACKOFF: SimDuration = SimDuration::from_secs(300);
 /// key pass and fail the same nodes. Pods without a nodeSelector, tolerations or required node
 /// affinity differ to the filters only in their requests, so the pods of many jobs share one
 /// search; the others are keyed by their equivalence class.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(super) enum FitKey {
     /// Requests and ephemeral storage of a pod with no placement constraint.
     Requests(Resources, u64),
@@ -278,11 +279,17 @@ impl Engine<'_> {
         id: NodeId,
         budgets: &[u32],
         reserved: &mut Vec<(NodeId, Resources, u64)>,
-        resume: &mut BTreeMap<FitKey, usize>,
+        resume: &mut FxHashMap<FitKey, usize>,
     ) -> bool {
-        let keys = self.nodes[id.0 as usize].pods.clone();
+        // The node's pod keys, copied into a buffer kept across calls (other nodes change
+        // below, so the list cannot stay borrowed).
+        let mut keys = std::mem::take(&mut self.ca_keys);
+        keys.clear();
+        keys.extend_from_slice(&self.nodes[id.0 as usize].pods);
         let mut used = budgets.to_vec();
-        let mut tentative: Vec<(NodeId, Resources, u64)> = Vec::new();
+        // This node's reservations go straight into `reserved`, after this mark; they are
+        // taken back if the node cannot be emptied.
+        let mark = reserved.len();
         let profile = &self.sc.scheduler;
         let mut ok = true;
         // The last search's key and resume position, written back to `resume` when the key
@@ -350,7 +357,7 @@ impl Engine<'_> {
             match found {
                 Some((j, t)) => {
                     self.nodes[t.0 as usize].add_requests(p.spec.requests, p.spec.ephemeral_mib);
-                    tentative.push((t, p.spec.requests, p.spec.ephemeral_mib));
+                    reserved.push((t, p.spec.requests, p.spec.ephemeral_mib));
                     // The next search must try the source node, which this one never did.
                     last = Some((key, skipped_source.unwrap_or(j)));
                 }
@@ -364,13 +371,13 @@ impl Engine<'_> {
             if let Some((lk, at)) = last {
                 resume.insert(lk, at);
             }
-            reserved.extend(tentative);
         } else {
-            for (t, r, e) in tentative {
+            for (t, r, e) in reserved.drain(mark..) {
                 self.nodes[t.0 as usize].remove_requests(r, e);
             }
             resume.clear();
         }
+        self.ca_keys = keys;
         ok
     }
 
@@ -385,7 +392,8 @@ impl Engine<'_> {
             return Ok(());
         }
         let mut reserved: Vec<(NodeId, Resources, u64)> = Vec::new();
-        let mut resume = BTreeMap::new();
+        // Looked up and written, never iterated: a hash map.
+        let mut resume = FxHashMap::default();
         let mut budgets = crate::scheduler::preemption::pdb_budgets(&self.sc.pdbs, &self.pods);
         let mut removed_empty = 0u32;
         let mut removed_busy = 0u32;
