@@ -164,21 +164,25 @@ impl NodeCache {
         }
     }
 
-    /// False when no node of the order has a taint (taints are set when a node is made and
-    /// never change), so TaintToleration scoring has nothing to look at; true when some has or
-    /// the memo is not told of order changes.
+    /// False when no node of the order has a taint, so TaintToleration scoring has nothing to
+    /// look at. Taints are set when a node is made and never change, so the answer is kept per
+    /// node order when the memo is told of order changes; else the order is looked over (a
+    /// few instructions per node, against a score that costs a hundred).
     pub fn order_may_have_taints(&mut self, nodes: &[Node], order: &[NodeId]) -> bool {
+        let any = || {
+            order
+                .iter()
+                .any(|id| !nodes[id.0 as usize].taints.is_empty())
+        };
         if !self.tracked {
-            return true;
+            return any();
         }
         match self.taints_of_order {
-            Some((epoch, any)) if epoch == self.order_epoch => any,
+            Some((epoch, known)) if epoch == self.order_epoch => known,
             _ => {
-                let any = order
-                    .iter()
-                    .any(|id| !nodes[id.0 as usize].taints.is_empty());
-                self.taints_of_order = Some((self.order_epoch, any));
-                any
+                let known = any();
+                self.taints_of_order = Some((self.order_epoch, known));
+                known
             }
         }
     }
