@@ -91,18 +91,26 @@ pub fn run_sweep(
         .collect();
     let done = std::sync::atomic::AtomicUsize::new(0);
     progress(0, todo.len());
-    let results: Vec<Result<(), RunError>> = todo
-        .par_iter()
-        .map(|r| {
+    // Runs are handed out one at a time in plan order to whichever thread is free (rayon's
+    // list splitting instead gives each thread a fixed half, and one idles once its half of
+    // cheap variants is done). The seeds of a variant are next to each other and cost about
+    // the same, so threads finish close together. Errors are reported in plan order.
+    let mut results: Vec<(usize, Result<(), RunError>)> = todo
+        .iter()
+        .enumerate()
+        .par_bridge()
+        .map(|(i, r)| {
             let dir = plan.run_dir(out, r);
             let result = run_staged(plan, r, &dir);
             progress(
                 done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1,
                 todo.len(),
             );
-            result
+            (i, result)
         })
         .collect();
+    results.sort_by_key(|(i, _)| *i);
+    let results = results.into_iter().map(|(_, r)| r);
     for r in results {
         r?;
     }
