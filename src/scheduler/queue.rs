@@ -304,21 +304,77 @@ mod tests {
         );
         assert_eq!(classes.len(), 3);
     }
+
+    fn entry(priority: i32, queued_ms: u64, arrival_seq: u64) -> QueueEntry {
+        QueueEntry {
+            key: key(arrival_seq as u32),
+            priority,
+            queued_ms,
+            arrival_seq,
+        }
+    }
+
+    #[test]
+    fn active_q_pops_higher_priority_then_earlier_timestamp_then_arrival() {
+        let mut q = SchedulingQueue::default();
+        for e in [
+            entry(0, 5, 3),
+            entry(i32::MIN, 0, 0),
+            entry(0, 5, 1),
+            entry(-1, 0, 2),
+            entry(i32::MAX, 9, 4),
+            entry(0, 4, 5),
+            entry(1000, (1 << 48) - 1, 6),
+        ] {
+            q.push_active(e);
+        }
+        let order: Vec<u32> = std::iter::from_fn(|| q.pop_active())
+            .map(|k| k.index)
+            .collect();
+        assert_eq!(order, vec![4, 6, 5, 1, 3, 2, 0]);
+    }
+
+    proptest::proptest! {
+        /// The packed key orders entries as upstream's (priority descending, timestamp,
+        /// arrival) tuple does.
+        #[test]
+        fn packed_keys_order_as_the_tuple_does(
+            a in (proptest::prelude::any::<i32>(), 0u64..1 << 48, 0u64..1 << 48),
+            b in (proptest::prelude::any::<i32>(), 0u64..1 << 48, 0u64..1 << 48),
+        ) {
+            let (ea, eb) = (entry(a.0, a.1, a.2), entry(b.0, b.1, b.2));
+            let tuple = |e: &QueueEntry| (Reverse(e.priority), e.queued_ms, e.arrival_seq);
+            proptest::prop_assert_eq!(
+                ea.active_key().cmp(&eb.active_key()),
+                tuple(&ea).cmp(&tuple(&eb))
+            );
+        }
+    }
 }
 
 /// Order of activeQ (upstream PrioritySort): higher priority first, then the earlier queue
-/// timestamp (when the pod was added, or re-added after a failed cycle), then arrival.
-type ActiveKey = (Reverse<i32>, u64, u64, PodKey);
+/// timestamp (when the pod was added, or re-added after a failed cycle), then arrival. Packed
+/// into one integer — the priority flipped so that higher comes first, then 48 bits each of
+/// timestamp and arrival number — so the ordered maps compare one `u128` instead of a four-part
+/// tuple (a third of a bursty replay's queue time went into those comparisons). Arrival numbers
+/// are distinct, so two pods never share a key.
+type ActiveKey = u128;
+
+/// Queue timestamps (ms) and arrival numbers must stay below this to fit an [`ActiveKey`]:
+/// 8,900 years of virtual time (horizons are at most two) and 2.8 × 10^14 pods.
+const ACTIVE_KEY_FIELD_LIMIT: u64 = 1 << 48;
 
 /// activeQ and backoffQ, plus the pool of pods whose failure depends on other pods (topology
 /// spread, inter-pod affinity), which any pod event may resolve.
 #[derive(Debug, Default)]
 pub struct SchedulingQueue {
-    active: BTreeSet<ActiveKey>,
-    backoff: BTreeSet<(u64, ActiveKey)>,
+    active: BTreeMap<ActiveKey, PodKey>,
+    /// By (expiry ms, queue order).
+    backoff: BTreeMap<(u64, ActiveKey), PodKey>,
     /// Unschedulable for reasons only node events change, by class.
     pub pool: PendingPool,
-    pod_dependent: BTreeMap<ActiveKey, u64>,
+    /// The pod and its queue timestamp.
+    pod_dependent: BTreeMap<ActiveKey, (PodKey, u64)>,
 }
 
 /// Where a pod stands in the queue order.
@@ -336,29 +392,32 @@ pub struct QueueEntry {
 
 impl QueueEntry {
     fn active_key(&self) -> ActiveKey {
-        (
-            Reverse(self.priority),
+        assert!(
+            self.queued_ms < ACTIVE_KEY_FIELD_LIMIT && self.arrival_seq < ACTIVE_KEY_FIELD_LIMIT,
+            "queue timestamp {} ms or arrival {} past 2^48",
             self.queued_ms,
-            self.arrival_seq,
-            self.key,
-        )
+            self.arrival_seq
+        );
+        // Higher priority first: i32::MAX maps to 0, i32::MIN to 2^32 - 1.
+        let rank = (i64::from(i32::MAX) - i64::from(self.priority)) as u128;
+        (rank << 96) | (u128::from(self.queued_ms) << 48) | u128::from(self.arrival_seq)
     }
 }
 
 impl SchedulingQueue {
     /// Adds a pod to activeQ.
     pub fn push_active(&mut self, e: QueueEntry) {
-        self.active.insert(e.active_key());
+        self.active.insert(e.active_key(), e.key);
     }
 
     /// Adds a pod to backoffQ until `expiry_ms`.
     pub fn push_backoff(&mut self, e: QueueEntry, expiry_ms: u64) {
-        self.backoff.insert((expiry_ms, e.active_key()));
+        self.backoff.insert((expiry_ms, e.active_key()), e.key);
     }
 
     /// The highest-priority, earliest pod of activeQ.
     pub fn pop_active(&mut self) -> Option<PodKey> {
-        self.active.pop_first().map(|k| k.3)
+        self.active.pop_first().map(|(_, key)| key)
     }
 
     /// True when activeQ is empty.
@@ -368,18 +427,18 @@ impl SchedulingQueue {
 
     /// Earliest backoff expiry, if any pod is backing off.
     pub fn next_backoff_expiry(&self) -> Option<u64> {
-        self.backoff.first().map(|e| e.0)
+        self.backoff.first_key_value().map(|((t, _), _)| *t)
     }
 
     /// Moves pods whose backoff has expired by `now_ms` to activeQ; returns how many.
     pub fn flush_backoff(&mut self, now_ms: u64) -> usize {
         let mut n = 0;
-        while let Some(&(t, k)) = self.backoff.first() {
+        while let Some((&(t, k), &key)) = self.backoff.first_key_value() {
             if t > now_ms {
                 break;
             }
             self.backoff.pop_first();
-            self.active.insert(k);
+            self.active.insert(k, key);
             n += 1;
         }
         n
@@ -387,7 +446,8 @@ impl SchedulingQueue {
 
     /// Parks a pod whose failure depends on other pods.
     pub fn push_pod_dependent(&mut self, e: QueueEntry) {
-        self.pod_dependent.insert(e.active_key(), e.queued_ms);
+        self.pod_dependent
+            .insert(e.active_key(), (e.key, e.queued_ms));
     }
 
     /// Takes every pod-dependent pod parked at or before `older_than_ms` (all with `u64::MAX`).
@@ -395,13 +455,12 @@ impl SchedulingQueue {
         let keys: Vec<ActiveKey> = self
             .pod_dependent
             .iter()
-            .filter(|(_, since)| **since <= older_than_ms)
+            .filter(|(_, (_, since))| *since <= older_than_ms)
             .map(|(k, _)| *k)
             .collect();
-        for k in &keys {
-            self.pod_dependent.remove(k);
-        }
-        keys.into_iter().map(|k| k.3).collect()
+        keys.iter()
+            .filter_map(|k| self.pod_dependent.remove(k).map(|(key, _)| key))
+            .collect()
     }
 
     /// Number of pod-dependent pods parked.
