@@ -302,6 +302,8 @@ struct Engine<'s> {
     ca_scale_downs: u64,
     /// A buffer for the pod keys of the node a scale-down check looks at (kept across checks).
     ca_keys: Vec<PodKey>,
+    /// A buffer for the pods a freed node lets back into activeQ (kept across releases).
+    retry_moved: Vec<PodKey>,
     /// Karpenter: when the open provisioning batch started, its last pod, its timer.
     kp_batch_start: Option<SimTime>,
     kp_last_pending: SimTime,
@@ -554,6 +556,7 @@ impl<'s> Engine<'s> {
             ca_scale_ups: 0,
             ca_scale_downs: 0,
             ca_keys: Vec::new(),
+            retry_moved: Vec::new(),
             kp_batch_start: None,
             kp_last_pending: SimTime::ZERO,
             kp_timer: None,
@@ -1769,7 +1772,9 @@ impl<'s> Engine<'s> {
         if self.squeue.pool.is_empty() {
             return;
         }
-        let mut moved: Vec<PodKey> = Vec::new();
+        // Kept across calls: a release that frees room moves pods on most calls.
+        let mut moved = std::mem::take(&mut self.retry_moved);
+        moved.clear();
         {
             let Engine {
                 squeue,
@@ -1804,9 +1809,10 @@ impl<'s> Engine<'s> {
                 self.nodes[id.0 as usize].remove_requests(r, e);
             }
         }
-        for key in moved {
+        for &key in &moved {
             self.requeue(key);
         }
+        self.retry_moved = moved;
     }
 
     /// The ratio that splits a node's price between CPU and memory for attribution: AWS's
