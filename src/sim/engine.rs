@@ -1523,7 +1523,12 @@ impl<'s> Engine<'s> {
             }
             let node = &mut self.nodes[n.0 as usize];
             node.remove_requests(pod.spec.requests, pod.spec.ephemeral_mib);
-            node.pods.retain(|k| *k != key);
+            // Bound once, so listed once: the first match is the only one (the list keeps its
+            // order, which drains follow).
+            if let Some(i) = node.pods.iter().position(|k| *k == key) {
+                node.pods.remove(i);
+            }
+            debug_assert!(!node.pods.contains(&key), "pod listed twice on its node");
             node.last_change = now;
             self.topo.unbind(key, &pod.spec, n);
             self.ready_req -= pod.spec.requests;
