@@ -110,8 +110,7 @@ pub fn run_sweep(
         })
         .collect();
     results.sort_by_key(|(i, _)| *i);
-    let results = results.into_iter().map(|(_, r)| r);
-    for r in results {
+    for (_, r) in results {
         r?;
     }
     crate::output::write_atomic(
