@@ -87,6 +87,7 @@ pub fn execute(a: RunArgs) -> anyhow::Result<()> {
             explain_pod: None,
             check_invariants: a.check_invariants,
             max_events: a.max_events,
+            durability: Default::default(),
         },
     )
     .map_err(|e| match e {

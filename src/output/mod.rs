@@ -118,7 +118,13 @@ impl AtomicFile {
     }
 
     /// Flushes, syncs to disk (reporting a background sync's error too) and renames into place.
-    pub fn commit(mut self) -> Result<PathBuf, OutputError> {
+    pub fn commit(self) -> Result<PathBuf, OutputError> {
+        self.commit_with(Durability::SyncEach)
+    }
+
+    /// Flushes, syncs to disk unless `durability` defers it to the caller (a background
+    /// sync's error is reported either way), and renames into place.
+    pub fn commit_with(mut self, durability: Durability) -> Result<PathBuf, OutputError> {
         let err = |path: &Path, source| OutputError {
             path: path.to_path_buf(),
             source,
@@ -131,7 +137,9 @@ impl AtomicFile {
             if let Some(e) = self.sync_error.take() {
                 return Err(err(&self.tmp_path, e));
             }
-            file.sync_all().map_err(|e| err(&self.tmp_path, e))?;
+            if durability == Durability::SyncEach {
+                file.sync_all().map_err(|e| err(&self.tmp_path, e))?;
+            }
         }
         std::fs::rename(&self.tmp_path, &self.final_path).map_err(|e| err(&self.final_path, e))?;
         self.committed = true;
@@ -150,12 +158,74 @@ impl Drop for AtomicFile {
 
 /// Writes a whole file atomically in one go.
 pub fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf, OutputError> {
+    write_atomic_with(dir, name, bytes, Durability::SyncEach)
+}
+
+/// [`write_atomic`], synced as `durability` says.
+pub fn write_atomic_with(
+    dir: &Path,
+    name: &str,
+    bytes: &[u8],
+    durability: Durability,
+) -> Result<PathBuf, OutputError> {
     let mut f = AtomicFile::create(dir, name)?;
     f.writer().write_all(bytes).map_err(|source| OutputError {
         path: dir.join(name),
         source,
     })?;
-    f.commit()
+    f.commit_with(durability)
+}
+
+/// When an output file is made durable (on disk, surviving a power cut).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// Synced before it is renamed into place: a file that appears is on disk.
+    #[default]
+    SyncEach,
+    /// Renamed into place unsynced, for a folder that is itself published only after
+    /// [`sync_folder`] (a sweep's run, staged in a hidden folder). The caller can then sync on
+    /// another thread while the next run computes, instead of waiting for each file's sync.
+    Deferred,
+}
+
+/// Syncs every file directly in `dir`, then `dir` itself (its entries), so that renaming the
+/// folder into place publishes only what is on disk. Files are synced in name order.
+pub fn sync_folder(dir: &Path) -> Result<(), OutputError> {
+    let err = |path: &Path, source| OutputError {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(|e| err(dir, e))? {
+        let entry = entry.map_err(|e| err(dir, e))?;
+        if entry
+            .file_type()
+            .map_err(|e| err(&entry.path(), e))?
+            .is_file()
+        {
+            files.push(entry.path());
+        }
+    }
+    files.sort();
+    for path in &files {
+        // Write access: some systems only flush files opened for writing.
+        std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(path)
+            .and_then(|f| f.sync_all())
+            .map_err(|e| err(path, e))?;
+    }
+    sync_dir(dir);
+    Ok(())
+}
+
+/// Syncs a folder's entries where the system allows opening a folder (Unix); elsewhere the
+/// rename is as durable as the system makes it.
+pub fn sync_dir(dir: &Path) {
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
 }
 
 /// A CSV file written atomically. Rows are encoded by a [`RowBuf`] (csv-core decides which
@@ -243,6 +313,11 @@ impl CsvOut {
     /// Flushes, syncs and renames into place.
     pub fn commit(self) -> Result<PathBuf, OutputError> {
         self.file.commit()
+    }
+
+    /// Flushes, syncs as `durability` says and renames into place.
+    pub fn commit_with(self, durability: Durability) -> Result<PathBuf, OutputError> {
+        self.file.commit_with(durability)
     }
 }
 
@@ -650,5 +725,29 @@ mod tests {
         assert!(e.to_string().contains("disk on fire"), "{e}");
         assert!(e.to_string().contains(".a.csv.tmp"), "{e}");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn a_deferred_commit_renames_into_place_and_sync_folder_names_a_missing_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = CsvOut::create(dir.path(), "d.csv", &["x"]).unwrap();
+        c.row(["1"]).unwrap();
+        c.commit_with(Durability::Deferred).unwrap();
+        write_atomic_with(dir.path(), "s.json", b"{}\n", Durability::Deferred).unwrap();
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        sync_folder(dir.path()).unwrap();
+        let mut names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["d.csv", "s.json", "sub"]);
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("d.csv")).unwrap(),
+            "x\n1\n"
+        );
+        let missing = dir.path().join("nope");
+        let e = sync_folder(&missing).unwrap_err();
+        assert_eq!(e.path, missing);
     }
 }

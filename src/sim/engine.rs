@@ -28,7 +28,7 @@ use crate::metrics::summary::{
     Utilization, peak_rss_mib,
 };
 use crate::metrics::{LatencyStats, TimeIntegral};
-use crate::output::{CsvOut, OutputError, fmt_usd, write_atomic};
+use crate::output::{CsvOut, OutputError, fmt_usd, write_atomic_with};
 use crate::scenario::{Scenario, WorkloadSpec};
 use crate::scheduler::queue::{PodClasses, SchedulingQueue};
 use crate::scheduler::topology::TopologyIndex;
@@ -146,6 +146,9 @@ pub struct RunOptions {
     /// Stop after this many events; the outputs are written as of then and summary.json says
     /// the run is partial.
     pub max_events: Option<u64>,
+    /// Whether each file is synced before it appears, or the caller syncs the folder (a
+    /// sweep, which publishes a staged folder).
+    pub durability: crate::output::Durability,
 }
 
 /// One scheduling cycle of the explained pod.
@@ -387,6 +390,8 @@ struct Engine<'s> {
     invariants: invariants::InvariantState,
     /// `--max-events`.
     max_events: Option<u64>,
+    /// [`RunOptions::durability`], for the files [`Engine::finish`] commits.
+    durability: crate::output::Durability,
     /// Set when `max_events` stopped the run: the events handled.
     stopped_early: Option<u64>,
     /// Most micro-VMs alive at once.
@@ -446,6 +451,7 @@ pub fn run(sc: &Scenario, opts: &RunOptions) -> Result<RunResult, RunError> {
         invariants::InvariantMode::Off
     });
     engine.max_events = opts.max_events;
+    engine.durability = opts.durability;
     engine.start()?;
     engine.run_loop()?;
     let (summary, pods_out, timeline_out, explained, explained_outcome) =
@@ -461,12 +467,13 @@ pub fn run(sc: &Scenario, opts: &RunOptions) -> Result<RunResult, RunError> {
         peak_rss_mib: peak_rss_mib(),
     };
     // Commit order: data files first, summary last, so a summary.json means a complete run.
-    pods_out.commit()?;
-    timeline_out.commit()?;
+    let durability = opts.durability;
+    pods_out.commit_with(durability)?;
+    timeline_out.commit_with(durability)?;
     let dir = &opts.out_dir;
     let json = |v: &dyn erased::Json| v.to_pretty();
-    write_atomic(dir, "timing.json", json(&timing).as_bytes())?;
-    write_atomic(dir, "summary.json", json(&summary).as_bytes())?;
+    write_atomic_with(dir, "timing.json", json(&timing).as_bytes(), durability)?;
+    write_atomic_with(dir, "summary.json", json(&summary).as_bytes(), durability)?;
     Ok(RunResult {
         summary,
         timing,
@@ -614,6 +621,7 @@ impl<'s> Engine<'s> {
             row_buf: crate::output::RowBuf::default(),
             invariants: invariants::InvariantState::default(),
             max_events: None,
+            durability: Default::default(),
             stopped_early: None,
             fargate_peak: 0,
             fargate_quota_waits: 0,
@@ -2134,17 +2142,17 @@ impl<'s> Engine<'s> {
                 &n.allocatable.pods.to_string(),
             ])?;
         }
-        nodes_out.commit()?;
+        nodes_out.commit_with(self.durability)?;
         let mut groups_out = CsvOut::create(dir, "nodegroups.csv", &NODEGROUP_COLUMNS)?;
         for row in &self.group_rows {
             groups_out.row(row)?;
         }
-        groups_out.commit()?;
+        groups_out.commit_with(self.durability)?;
         let mut incidents_out = CsvOut::create(dir, "incidents.csv", &INCIDENT_COLUMNS)?;
         for row in &self.incidents {
             incidents_out.row(row)?;
         }
-        incidents_out.commit()?;
+        incidents_out.commit_with(self.durability)?;
         let cp = &self.sc.control_plane;
         let availability = if h.0 == 0 {
             1.0
