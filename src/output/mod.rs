@@ -189,7 +189,10 @@ pub enum Durability {
 }
 
 /// Syncs every file directly in `dir`, then `dir` itself (its entries), so that renaming the
-/// folder into place publishes only what is on disk. Files are synced in name order.
+/// folder into place publishes only what is on disk. Up to [`SYNC_FOLDER_THREADS`] files are
+/// synced at once: concurrent syncs share the file system's journal commits (ext4 otherwise
+/// commits once per file, one after another: about 20 ms for a sweep run's eight files). An
+/// error names the first failing file in name order.
 pub fn sync_folder(dir: &Path) -> Result<(), OutputError> {
     let err = |path: &Path, source| OutputError {
         path: path.to_path_buf(),
@@ -207,18 +210,46 @@ pub fn sync_folder(dir: &Path) -> Result<(), OutputError> {
         }
     }
     files.sort();
-    for path in &files {
-        // Write access: some systems only flush files opened for writing.
-        std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open(path)
-            .and_then(|f| f.sync_all())
-            .map_err(|e| err(path, e))?;
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    // Takes files until none is left; returns the first error it met, by file index.
+    let sync_some = || {
+        let mut failed: Option<(usize, OutputError)> = None;
+        loop {
+            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some(path) = files.get(i) else {
+                return failed;
+            };
+            // Write access: some systems only flush files opened for writing.
+            let synced = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(path)
+                .and_then(|f| f.sync_all());
+            if let Err(e) = synced {
+                failed.get_or_insert((i, err(path, e)));
+            }
+        }
+    };
+    let failed = std::thread::scope(|s| {
+        // A helper that cannot be started is simply not there: this thread syncs too.
+        let helpers: Vec<_> = (1..files.len().min(SYNC_FOLDER_THREADS))
+            .filter_map(|_| std::thread::Builder::new().spawn_scoped(s, sync_some).ok())
+            .collect();
+        let mut failed: Vec<(usize, OutputError)> = sync_some().into_iter().collect();
+        for h in helpers {
+            failed.extend(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+        }
+        failed.into_iter().min_by_key(|(i, _)| *i)
+    });
+    if let Some((_, e)) = failed {
+        return Err(e);
     }
     sync_dir(dir);
     Ok(())
 }
+
+/// Most files [`sync_folder`] syncs at once.
+const SYNC_FOLDER_THREADS: usize = 8;
 
 /// Syncs a folder's entries where the system allows opening a folder (Unix); elsewhere the
 /// rename is as durable as the system makes it.
