@@ -88,6 +88,7 @@ pub fn execute(a: RunArgs) -> anyhow::Result<()> {
             check_invariants: a.check_invariants,
             max_events: a.max_events,
             durability: Default::default(),
+            traces: None,
         },
     )
     .map_err(|e| match e {

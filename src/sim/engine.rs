@@ -149,6 +149,9 @@ pub struct RunOptions {
     /// Whether each file is synced before it appears, or the caller syncs the folder (a
     /// sweep, which publishes a staged folder).
     pub durability: crate::output::Durability,
+    /// Traces parsed by earlier runs on this thread, replayed instead of parsed again (a
+    /// sweep's runs share one).
+    pub traces: Option<std::sync::Arc<crate::workload::trace_cache::TraceCache>>,
 }
 
 /// One scheduling cycle of the explained pod.
@@ -442,7 +445,13 @@ pub fn run(sc: &Scenario, opts: &RunOptions) -> Result<RunResult, RunError> {
         source,
     })?;
     let seed = opts.seed.unwrap_or(sc.seed);
-    let mut engine = Engine::new(sc, seed, &opts.out_dir, &opts.explain_pod)?;
+    let mut engine = Engine::new(
+        sc,
+        seed,
+        &opts.out_dir,
+        &opts.explain_pod,
+        opts.traces.as_deref(),
+    )?;
     engine.invariants = invariants::InvariantState::new(if opts.check_invariants {
         invariants::InvariantMode::EveryEvent
     } else if cfg!(debug_assertions) {
@@ -508,6 +517,7 @@ impl<'s> Engine<'s> {
         seed: u64,
         out_dir: &Path,
         explain_pod: &Option<String>,
+        traces: Option<&crate::workload::trace_cache::TraceCache>,
     ) -> Result<Self, RunError> {
         let mut sources: Vec<Box<dyn PodSource + 's>> = Vec::new();
         let mut controllers: Vec<CtrlState<'s>> = Vec::new();
@@ -526,7 +536,10 @@ impl<'s> Engine<'s> {
                     continue;
                 }
                 WorkloadSpec::Generator(g) => Box::new(GeneratorSource::new(g.clone(), seed)),
-                WorkloadSpec::Trace(t) => Box::new(TraceSource::open(t.clone())?),
+                WorkloadSpec::Trace(t) => match traces {
+                    Some(cache) => cache.open(t.clone())?,
+                    None => Box::new(TraceSource::open(t.clone())?),
+                },
             });
         }
         let out = Outputs {

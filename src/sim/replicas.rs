@@ -98,6 +98,8 @@ pub fn run_replicas(
     out: &Path,
 ) -> Result<ReplicaReport, RunError> {
     let seeds: Vec<u64> = (0..n).map(|i| base + i).collect();
+    // Every replica reads the same trace rows: each thread parses them once.
+    let traces = std::sync::Arc::new(crate::workload::trace_cache::TraceCache::new());
     let results: Vec<Result<RunResult, RunError>> = seeds
         .par_iter()
         .map(|&seed| {
@@ -105,6 +107,7 @@ pub fn run_replicas(
                 seed: Some(seed),
                 out_dir: out.join(format!("seed={seed}")),
                 explain_pod: None,
+                traces: Some(traces.clone()),
                 ..Default::default()
             };
             run(sc, &opts)

@@ -14,6 +14,7 @@ pub use plan::{Plan, RunSpec, SweepError, load_plan};
 pub use report::{SweepRow, write_reports};
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 
@@ -21,6 +22,7 @@ use rayon::prelude::*;
 
 use crate::output::Durability;
 use crate::sim::engine::{RunError, RunOptions, run};
+use crate::workload::trace_cache::TraceCache;
 
 /// What a sweep invocation did.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,7 +42,12 @@ pub struct SweepOutcome {
 /// none, never a half-written one (the rename of a folder is atomic). A stale staging folder
 /// of an earlier, killed sweep is removed first. Files are not synced one by one (the run
 /// would wait for each); [`publish`] syncs the folder. Returns the staging folder.
-fn stage(plan: &Plan, r: &RunSpec, dir: &Path) -> Result<PathBuf, RunError> {
+fn stage(
+    plan: &Plan,
+    r: &RunSpec,
+    dir: &Path,
+    traces: &Arc<TraceCache>,
+) -> Result<PathBuf, RunError> {
     let name = dir
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -53,6 +60,7 @@ fn stage(plan: &Plan, r: &RunSpec, dir: &Path) -> Result<PathBuf, RunError> {
         seed: Some(r.seed),
         out_dir: staging.clone(),
         durability: Durability::Deferred,
+        traces: Some(traces.clone()),
         ..Default::default()
     };
     run(&plan.variants[r.variant].scenario, &opts)?;
@@ -113,6 +121,9 @@ pub fn run_sweep(
     // in the run's thread left each thread a quarter of the time waiting on sweep8 with two
     // threads). Errors are reported in plan order.
     let (to_publish, staged) = mpsc::channel::<(usize, PathBuf, PathBuf)>();
+    // The runs of a variant and of the variants over one trace read the same rows: each
+    // thread parses a trace once and replays it to its later runs.
+    let traces = Arc::new(TraceCache::new());
     let mut results: Vec<(usize, Result<(), RunError>)> = std::thread::scope(|s| {
         let publisher = s.spawn(|| {
             staged
@@ -130,7 +141,7 @@ pub fn run_sweep(
             .par_bridge()
             .map_with(to_publish, |to_publish, (i, r)| {
                 let dir = plan.run_dir(out, r);
-                match stage(plan, r, &dir) {
+                match stage(plan, r, &dir, &traces) {
                     Ok(staging) => {
                         // Fails only if the publisher panicked, which its join passes on.
                         let _ = to_publish.send((i, staging, dir));

@@ -9,6 +9,7 @@ pub mod importers;
 pub mod manifest;
 pub mod shared;
 pub mod trace;
+pub mod trace_cache;
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -239,7 +239,7 @@ mod tests {
         sc: &'s crate::scenario::Scenario,
         dir: &std::path::Path,
     ) -> Engine<'s> {
-        let mut e = Engine::new(sc, 1, dir, &None).unwrap();
+        let mut e = Engine::new(sc, 1, dir, &None, None).unwrap();
         e.invariants = InvariantState::new(InvariantMode::EveryEvent);
         e.max_events = Some(1000);
         e.start().unwrap();
