@@ -125,42 +125,49 @@ pub fn run_sweep(
     // thread parses a trace once and replays it to its later runs.
     let traces = Arc::new(TraceCache::new());
     let mut results: Vec<(usize, Result<(), RunError>)> = std::thread::scope(|s| {
-        let publisher = s.spawn(|| {
-            staged
-                .into_iter()
-                .map(|(i, staging, dir)| {
-                    let result = publish(&staging, &dir);
-                    tick();
-                    (i, result)
-                })
-                .collect::<Vec<_>>()
-        });
-        let mut failed: Vec<(usize, Result<(), RunError>)> = todo
+        let publisher = std::thread::Builder::new()
+            .name("sweep-publisher".into())
+            .spawn_scoped(s, || {
+                staged
+                    .into_iter()
+                    .map(|(i, staging, dir)| {
+                        let result = publish(&staging, &dir);
+                        tick();
+                        (i, result)
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .ok();
+        // No thread to be had: each run's thread publishes its own run, as before.
+        let inline = publisher.is_none();
+        let mut done_here: Vec<(usize, Result<(), RunError>)> = todo
             .iter()
             .enumerate()
             .par_bridge()
             .map_with(to_publish, |to_publish, (i, r)| {
                 let dir = plan.run_dir(out, r);
-                match stage(plan, r, &dir, &traces) {
-                    Ok(staging) => {
+                let result = match stage(plan, r, &dir, &traces) {
+                    Ok(staging) if !inline => {
                         // Fails only if the publisher panicked, which its join passes on.
                         let _ = to_publish.send((i, staging, dir));
-                        None
+                        return None;
                     }
-                    Err(e) => {
-                        tick();
-                        Some((i, Err(e)))
-                    }
-                }
+                    Ok(staging) => publish(&staging, &dir),
+                    Err(e) => Err(e),
+                };
+                tick();
+                Some((i, result))
             })
             .flatten()
             .collect();
         // Every sender is dropped with the parallel iterator: the publisher drains and ends.
-        let published = publisher
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        failed.extend(published);
-        failed
+        if let Some(p) = publisher {
+            let published = p
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            done_here.extend(published);
+        }
+        done_here
     });
     results.sort_by_key(|(i, _)| *i);
     for (_, r) in results {
