@@ -189,15 +189,95 @@ pub struct PodConstraints {
 }
 
 impl PodConstraints {
-    /// True when there is nothing beyond the basics.
+    /// True when there is nothing beyond the basics: what `== PodConstraints::default()` says,
+    /// without building a default to compare with (a release asks for every pod).
     pub fn is_empty(&self) -> bool {
-        self == &PodConstraints::default()
+        // Destructured, so that a field added later must be considered here.
+        let PodConstraints {
+            node_affinity:
+                NodeAffinity {
+                    required,
+                    preferred,
+                },
+            pod_affinity,
+            pod_anti_affinity,
+            topology_spread,
+        } = self;
+        let affinity_empty = |a: &PodAffinity| {
+            let PodAffinity {
+                required,
+                preferred,
+            } = a;
+            required.is_empty() && preferred.is_empty()
+        };
+        required.is_empty()
+            && preferred.is_empty()
+            && affinity_empty(pod_affinity)
+            && affinity_empty(pod_anti_affinity)
+            && topology_spread.is_empty()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn is_empty_is_equality_with_the_default() {
+        let term = PodAffinityTerm {
+            topology_key: "kubernetes.io/hostname".into(),
+            ..Default::default()
+        };
+        let cases = [
+            PodConstraints::default(),
+            PodConstraints {
+                node_affinity: NodeAffinity {
+                    required: vec![NodeSelectorTerm::default()],
+                    ..Default::default()
+                },
+                ..Default::default()
+            },
+            PodConstraints {
+                node_affinity: NodeAffinity {
+                    preferred: vec![(1, NodeSelectorTerm::default())],
+                    ..Default::default()
+                },
+                ..Default::default()
+            },
+            PodConstraints {
+                pod_affinity: PodAffinity {
+                    required: vec![term.clone()],
+                    ..Default::default()
+                },
+                ..Default::default()
+            },
+            PodConstraints {
+                pod_affinity: PodAffinity {
+                    preferred: vec![(5, term.clone())],
+                    ..Default::default()
+                },
+                ..Default::default()
+            },
+            PodConstraints {
+                pod_anti_affinity: PodAffinity {
+                    required: vec![term.clone()],
+                    ..Default::default()
+                },
+                ..Default::default()
+            },
+            PodConstraints {
+                pod_anti_affinity: PodAffinity {
+                    preferred: vec![(5, term)],
+                    ..Default::default()
+                },
+                ..Default::default()
+            },
+        ];
+        for c in &cases {
+            assert_eq!(c.is_empty(), *c == PodConstraints::default(), "{c:?}");
+        }
+        assert!(cases[0].is_empty());
+    }
 
     fn l(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         let mut v: Vec<_> = pairs
