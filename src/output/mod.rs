@@ -191,7 +191,7 @@ pub enum Durability {
 /// Syncs every file directly in `dir`, then `dir` itself (its entries), so that renaming the
 /// folder into place publishes only what is on disk. Up to [`SYNC_FOLDER_THREADS`] files are
 /// synced at once: concurrent syncs share the file system's journal commits (ext4 otherwise
-/// commits once per file, one after another: about 20 ms for a sweep run's eight files). An
+/// commits once per file, one after another: about 20 ms for a sweep run's seven files). An
 /// error names the first failing file in name order.
 pub fn sync_folder(dir: &Path) -> Result<(), OutputError> {
     let err = |path: &Path, source| OutputError {
