@@ -1341,7 +1341,7 @@ impl<'s> Engine<'s> {
             now
         } else {
             if pod.image == u32::MAX {
-                pod.image = self.images.id_of(&pod.spec.image);
+                pod.image = self.images.id_of(pod.spec.image_name());
             }
             let image = pod.image;
             self.pull_ready(image, node_id, now)

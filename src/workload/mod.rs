@@ -63,9 +63,8 @@ pub struct PodSpec {
     pub duration: Option<SimDuration>,
     /// Pod priority (higher is scheduled first).
     pub priority: i32,
-    /// Container image; EC2 nodes cache it after the first pull. Shared by the pods that
-    /// carry it.
-    pub image: SharedStr,
+    /// Container image; EC2 nodes cache it after the first pull ([`PodSpec::image_name`]).
+    pub image: PodImage,
     /// `nodeSelector` labels the node must carry.
     pub node_selector: Vec<(String, String)>,
     /// Tolerations for node taints.
@@ -82,6 +81,51 @@ pub struct PodSpec {
     pub constraints: Arc<PodConstraints>,
     /// Owning controller.
     pub owner: OwnerKind,
+}
+
+/// A pod's container image.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PodImage {
+    /// A named image, shared by the pods that carry it.
+    Named(SharedStr),
+    /// The pod's own name: what a trace row with neither an image nor a group gets. Every such
+    /// pod has an image of its own, so naming it by the pod saves an allocation per pod.
+    OwnName,
+}
+
+impl Default for PodImage {
+    /// The empty name (one image shared by every pod that names none), as before.
+    fn default() -> PodImage {
+        PodImage::Named(SharedStr::default())
+    }
+}
+
+impl From<SharedStr> for PodImage {
+    fn from(s: SharedStr) -> PodImage {
+        PodImage::Named(s)
+    }
+}
+
+impl From<&str> for PodImage {
+    fn from(s: &str) -> PodImage {
+        PodImage::Named(s.into())
+    }
+}
+
+impl From<String> for PodImage {
+    fn from(s: String) -> PodImage {
+        PodImage::Named(s.into())
+    }
+}
+
+impl PodSpec {
+    /// The name of the pod's image, for the node image caches.
+    pub fn image_name(&self) -> &str {
+        match &self.image {
+            PodImage::Named(s) => s,
+            PodImage::OwnName => &self.name,
+        }
+    }
 }
 
 /// The parts of a pod that generators and deployments share.
@@ -133,7 +177,7 @@ impl PodTemplate {
             ephemeral_mib: requests.ephemeral_mib,
             duration,
             priority: self.priority,
-            image: self.image.clone(),
+            image: PodImage::Named(self.image.clone()),
             node_selector: self.node_selector.clone(),
             tolerations: self.tolerations.clone(),
             privileged: self.privileged,

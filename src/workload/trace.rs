@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use csv::{ByteRecord, ReaderBuilder};
 
-use super::{PodSource, PodSpec, SharedLabels, SharedStr, WorkloadError, parse_labels};
+use super::{PodImage, PodSource, PodSpec, SharedLabels, SharedStr, WorkloadError, parse_labels};
 use crate::cluster::resources::Resources;
 use crate::sim::time::{SimDuration, SimTime, round_to_u64};
 
@@ -350,13 +350,15 @@ impl TraceSource {
             )?;
         let image_raw = opt_raw(self.cols.image);
         let image = if !image_raw.is_empty() {
-            reuse
-                .image
-                .get(image_raw, || Ok(opt(self.cols.image)?.into()))?
+            PodImage::Named(
+                reuse
+                    .image
+                    .get(image_raw, || Ok(opt(self.cols.image)?.into()))?,
+            )
         } else if !group.is_empty() {
-            group.clone()
+            PodImage::Named(group.clone())
         } else {
-            SharedStr::from(name.as_str())
+            PodImage::OwnName
         };
         let node_selector = reuse
             .node_selector
@@ -526,11 +528,26 @@ mod tests {
         assert_eq!(pods[0].namespace, "batch");
         assert_eq!(pods[0].labels.len(), 2);
         assert_eq!(pods[0].duration, Some(SimDuration(30_000)));
-        assert_eq!(pods[0].image, "job1");
+        assert_eq!(pods[0].image_name(), "job1");
         assert_eq!(pods[1].namespace, "default");
         assert_eq!(pods[1].duration, None);
         assert_eq!(pods[1].requests, Resources::pod(250, 256, 1));
         assert_eq!(pods[1].priority, 7);
+        // No image and no group: the pod's own (generated) name is its image.
+        assert_eq!(pods[1].image, PodImage::OwnName);
+        assert_eq!(pods[1].image_name(), pods[1].name.as_str());
+        assert!(!pods[1].name.is_empty());
+        // A pod that names no image at all (a default one) shares the empty name, as before.
+        assert_eq!(PodSpec::default().image_name(), "");
+    }
+
+    #[test]
+    fn an_image_column_wins_over_the_group() {
+        let pods =
+            read_all("submit_s,name,cpu_m,memory_mib,duration_s,group,image\n0,a,1,1,1,g,img:1\n0,b,1,1,1,g,\n")
+                .unwrap();
+        assert_eq!(pods[0].image_name(), "img:1");
+        assert_eq!(pods[1].image_name(), "g");
     }
 
     #[test]
