@@ -228,50 +228,20 @@ mod tests {
             topology_key: "kubernetes.io/hostname".into(),
             ..Default::default()
         };
+        // One list filled at a time, the rest left empty.
+        let with = |fill: &dyn Fn(&mut PodConstraints)| {
+            let mut c = PodConstraints::default();
+            fill(&mut c);
+            c
+        };
         let cases = [
             PodConstraints::default(),
-            PodConstraints {
-                node_affinity: NodeAffinity {
-                    required: vec![NodeSelectorTerm::default()],
-                    ..Default::default()
-                },
-                ..Default::default()
-            },
-            PodConstraints {
-                node_affinity: NodeAffinity {
-                    preferred: vec![(1, NodeSelectorTerm::default())],
-                    ..Default::default()
-                },
-                ..Default::default()
-            },
-            PodConstraints {
-                pod_affinity: PodAffinity {
-                    required: vec![term.clone()],
-                    ..Default::default()
-                },
-                ..Default::default()
-            },
-            PodConstraints {
-                pod_affinity: PodAffinity {
-                    preferred: vec![(5, term.clone())],
-                    ..Default::default()
-                },
-                ..Default::default()
-            },
-            PodConstraints {
-                pod_anti_affinity: PodAffinity {
-                    required: vec![term.clone()],
-                    ..Default::default()
-                },
-                ..Default::default()
-            },
-            PodConstraints {
-                pod_anti_affinity: PodAffinity {
-                    preferred: vec![(5, term)],
-                    ..Default::default()
-                },
-                ..Default::default()
-            },
+            with(&|c| c.node_affinity.required = vec![NodeSelectorTerm::default()]),
+            with(&|c| c.node_affinity.preferred = vec![(1, NodeSelectorTerm::default())]),
+            with(&|c| c.pod_affinity.required = vec![term.clone()]),
+            with(&|c| c.pod_affinity.preferred = vec![(5, term.clone())]),
+            with(&|c| c.pod_anti_affinity.required = vec![term.clone()]),
+            with(&|c| c.pod_anti_affinity.preferred = vec![(5, term.clone())]),
         ];
         for c in &cases {
             assert_eq!(c.is_empty(), *c == PodConstraints::default(), "{c:?}");
