@@ -31,6 +31,11 @@ pub struct ClusterAutoscalerSpec {
     pub max_graceful_termination: SimDuration,
     /// max-empty-bulk-delete (10): nodes removed per scan.
     pub max_empty_bulk_delete: u32,
+    /// unremovable-node-recheck-timeout (5m, CA `main.go` flag default): a node whose removal
+    /// simulation failed is not simulated again, and so cannot start its unneeded time, until
+    /// this has passed. Without it a node whose pods fit nowhere would be re-simulated every
+    /// scan, and one that becomes removable would start counting up to 5 minutes early.
+    pub unremovable_node_recheck_timeout: SimDuration,
     /// skip-nodes-with-system-pods is not modelled; bare pods block scale-down unless this is
     /// set (the FAQ's "pods not backed by a controller").
     pub allow_unreplicated: bool,
@@ -49,6 +54,7 @@ impl Default for ClusterAutoscalerSpec {
             max_node_provision_time: SimDuration::from_secs(900),
             max_graceful_termination: SimDuration::from_secs(600),
             max_empty_bulk_delete: 10,
+            unremovable_node_recheck_timeout: SimDuration::from_secs(300),
             allow_unreplicated: false,
         }
     }

@@ -713,6 +713,8 @@ pub struct RawAutoscaler {
     pub max_graceful_termination_sec: Option<i64>,
     /// max-empty-bulk-delete.
     pub max_empty_bulk_delete: Option<i64>,
+    /// unremovable-node-recheck-timeout.
+    pub unremovable_node_recheck_timeout: Option<String>,
     /// eksim: let nodes with pods not backed by a controller be removed.
     pub allow_unreplicated_pods: Option<bool>,
     /// Karpenter NodePools (karpenter.sh/v1 NodePool objects).

@@ -1913,6 +1913,11 @@ fn validate_autoscaler(
                 10_000,
             )
             .max(1) as u32,
+        unremovable_node_recheck_timeout: cx.duration(
+            "autoscaler.unremovable-node-recheck-timeout",
+            &a.unremovable_node_recheck_timeout,
+            d.unremovable_node_recheck_timeout,
+        ),
         allow_unreplicated: a.allow_unreplicated_pods.unwrap_or(false),
     }
 }

@@ -301,6 +301,9 @@ struct Engine<'s> {
     group_backoff_until: Vec<SimTime>,
     /// Per node: since when the Cluster Autoscaler has found it unneeded.
     unneeded_since: Vec<Option<SimTime>>,
+    /// Per node: the Cluster Autoscaler does not simulate its removal again before this time
+    /// (set when a simulation fails; `SimTime(0)` for never failed).
+    ca_unremovable_until: Vec<SimTime>,
     ca_last_scale_up: Option<SimTime>,
     ca_last_failure: Option<SimTime>,
     ca_rng: SimRng,
@@ -570,6 +573,7 @@ impl<'s> Engine<'s> {
             group_size: vec![0; sc.cluster.node_groups.len()],
             group_backoff_until: vec![SimTime::ZERO; sc.cluster.node_groups.len()],
             unneeded_since: Vec::new(),
+            ca_unremovable_until: Vec::new(),
             ca_last_scale_up: None,
             ca_last_failure: None,
             ca_rng: stream(seed, "autoscaler"),
@@ -857,6 +861,7 @@ impl<'s> Engine<'s> {
         let price = node.price_per_hour;
         self.nodes.push(node);
         self.unneeded_since.push(None);
+        self.ca_unremovable_until.push(SimTime(0));
         self.kp_candidate_since.push(None);
         self.topo.add_node(id);
         self.nodes_launching += 1;

@@ -103,3 +103,53 @@ fn a_pdb_blocks_the_drain() {
             .all(|n| n["terminated_s"].is_empty())
     );
 }
+
+/// Node a holds one 400m pod; node b (its group at minSize) is 1500m full until 155 s, so the pod
+/// fits nowhere else before then. `recheck` is `unremovable-node-recheck-timeout`, if set.
+fn blocked_until_155s(recheck: Option<&str>) -> Case {
+    let flag = recheck.map_or(String::new(), |t| {
+        format!(", unremovable-node-recheck-timeout: {t}")
+    });
+    Case::new(&format!(
+        "horizon: 30m\nlatency: {{nodeLaunch: {{fixed: 30s}}, imagePull: {{ec2: {{fixed: 0s}}}}, containerStart: {{fixed: 0s}}}}\n\
+         autoscaler: {{kind: cluster-autoscaler, allow-unreplicated-pods: true{flag}}}\n{}\
+         workload:\n  - generator: {{name: big, arrivals: {{every: 1h}}, count: 1, cpu: 1500m, memory: 256Mi, duration: {{fixed: 125s}}, nodeSelector: {{eks.amazonaws.com/nodegroup: b}}}}\n  - generator: {{name: small, arrivals: {{every: 1h}}, start: 65s, count: 1, cpu: 400m, memory: 256Mi}}\n",
+        cluster(
+            "[us-east-1a, us-east-1b]",
+            "  managedNodeGroups:\n    - {name: a, instanceType: m5.large, minSize: 0, maxSize: 1, desiredCapacity: 1}\n    - {name: b, instanceType: m5.large, minSize: 1, maxSize: 1, desiredCapacity: 1}\n"
+        )
+    ))
+}
+
+#[test]
+fn a_node_that_could_not_be_emptied_is_not_simulated_again_for_the_recheck_timeout() {
+    // Both nodes Ready at 30 s; big runs on b from 30 s to 155 s; small lands on a at 65 s (b is
+    // the fuller node). a is under 50% (400m of 1805m), so the 70 s scan simulates its removal:
+    // small does not fit b's 305m left, and a is unremovable until 70 s + 5m = 370 s. The 370 s
+    // scan finds small a place on b: unneeded since 370 s, drained at 370 s + 10m = 970 s, gone
+    // after small's 30 s grace at 1,000 s. With a 0s recheck, the first scan after big ends
+    // (160 s) starts the unneeded time: drained at 760 s, gone at 790 s.
+    for (recheck, drained, gone) in [
+        (None, "970.000", "1000.000"),
+        (Some("5m"), "970.000", "1000.000"),
+        (Some("0s"), "760.000", "790.000"),
+    ] {
+        let c = blocked_until_155s(recheck);
+        let r = c.run(None, "o");
+        let nodes = read_csv(&c.out("o/nodes.csv"));
+        assert_eq!(nodes[0]["node"], "a-0");
+        assert_eq!(nodes[0]["terminated_s"], gone, "{recheck:?}");
+        assert_eq!(nodes[0]["termination_reason"], "ScaleDown");
+        assert_eq!(nodes[1]["terminated_s"], "", "b stays at its minSize");
+        let pods = read_csv(&c.out("o/pods.csv"));
+        let small = pods.iter().find(|p| p["pod"] == "small-0").unwrap();
+        assert_eq!(small["node"], "a-0");
+        assert_eq!(small["outcome"], "evicted");
+        assert_eq!(small["finished_s"], gone, "{recheck:?}");
+        // Its replacement is created when the drain evicts it, and fits b at once.
+        let again = pods.iter().find(|p| p["pod"] == "small-0-r").unwrap();
+        assert_eq!(again["scheduled_s"], drained, "{recheck:?}");
+        assert_eq!(again["node"], "b-0");
+        assert_eq!(r.summary.scheduling.autoscaler_scale_downs, 1);
+    }
+}

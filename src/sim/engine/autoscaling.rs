@@ -414,8 +414,11 @@ impl Engine<'_> {
                 .max(share(n.requested.memory_mib, n.allocatable.memory_mib));
             let is_empty = n.pods.is_empty();
             let g = n.group;
-            let under = util < ca.scale_down_utilization_threshold;
-            let movable = under
+            // A node whose removal simulation failed lately is not simulated again (CA's
+            // RecentlyUnremovable), whatever changed on it since.
+            let simulate = util < ca.scale_down_utilization_threshold
+                && self.now >= self.ca_unremovable_until[id.0 as usize];
+            let movable = simulate
                 && self.ca_pods_movable(
                     ca.allow_unreplicated,
                     id,
@@ -423,6 +426,10 @@ impl Engine<'_> {
                     &mut reserved,
                     &mut resume,
                 );
+            if simulate && !movable {
+                self.ca_unremovable_until[id.0 as usize] =
+                    self.now + ca.unremovable_node_recheck_timeout;
+            }
             if !movable {
                 self.unneeded_since[id.0 as usize] = None;
                 continue;
