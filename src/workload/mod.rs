@@ -43,32 +43,19 @@ pub enum OwnerKind {
 }
 
 /// One pod as the workload describes it, before the cluster has touched it.
+///
+/// The fields are in a fixed order (`repr(C)`): what the filters read (requests, flags,
+/// owner, constraints, selectors, tolerations) first, so that it shares cache lines with the
+/// pod's own small fields (see [`crate::cluster::pod::Pod`]).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[repr(C)]
 pub struct PodSpec {
-    /// When the pod is created (reaches the API server).
-    pub submit: SimTime,
-    /// Pod name, unique within its source.
-    pub name: compact_str::CompactString,
-    /// Kubernetes namespace; drives Fargate profile matching. Shared by the pods that carry it.
-    pub namespace: SharedStr,
-    /// Job, deployment or generator the pod belongs to, for reports. Shared by its pods.
-    pub group: SharedStr,
-    /// Pod labels, sorted by key. Shared by the pods of one job or template.
-    pub labels: SharedLabels,
     /// Effective requests (cpu, memory, GPUs; one pod slot).
     pub requests: Resources,
     /// Ephemeral storage request in MiB (0 = none).
     pub ephemeral_mib: u64,
-    /// How long the containers run once started; `None` = past the horizon.
-    pub duration: Option<SimDuration>,
     /// Pod priority (higher is scheduled first).
     pub priority: i32,
-    /// Container image; EC2 nodes cache it after the first pull ([`PodSpec::image_name`]).
-    pub image: PodImage,
-    /// `nodeSelector` labels the node must carry.
-    pub node_selector: Vec<(String, String)>,
-    /// Tolerations for node taints.
-    pub tolerations: Vec<Toleration>,
     /// A privileged container (not supported on Fargate).
     pub privileged: bool,
     /// `hostNetwork: true` (not supported on Fargate).
@@ -77,10 +64,28 @@ pub struct PodSpec {
     pub host_port: bool,
     /// preemptionPolicy: Never (the pod waits instead of preempting).
     pub preemption_never: bool,
-    /// Affinity and topology spread; shared by the pods of one template.
-    pub constraints: Arc<PodConstraints>,
     /// Owning controller.
     pub owner: OwnerKind,
+    /// Affinity and topology spread; shared by the pods of one template.
+    pub constraints: Arc<PodConstraints>,
+    /// `nodeSelector` labels the node must carry.
+    pub node_selector: Vec<(String, String)>,
+    /// Tolerations for node taints.
+    pub tolerations: Vec<Toleration>,
+    /// When the pod is created (reaches the API server).
+    pub submit: SimTime,
+    /// How long the containers run once started; `None` = past the horizon.
+    pub duration: Option<SimDuration>,
+    /// Pod name, unique within its source.
+    pub name: compact_str::CompactString,
+    /// Kubernetes namespace; drives Fargate profile matching. Shared by the pods that carry it.
+    pub namespace: SharedStr,
+    /// Job, deployment or generator the pod belongs to, for reports. Shared by its pods.
+    pub group: SharedStr,
+    /// Pod labels, sorted by key. Shared by the pods of one job or template.
+    pub labels: SharedLabels,
+    /// Container image; EC2 nodes cache it after the first pull ([`PodSpec::image_name`]).
+    pub image: PodImage,
 }
 
 /// A pod's container image.

@@ -296,16 +296,16 @@ impl Engine<'_> {
         // changes: a node's pods mostly come from one job, and this spares the map a lookup and
         // an insert per pod.
         let mut last: Option<(FitKey, usize)> = None;
-        // Each pod's record is fetched into the cache two pods ahead of its turn: a node's
+        // Each pod's record is fetched into the cache four pods ahead of its turn: a node's
         // pods were bound over hours, their records lie all over the pod table, and every
         // first touch would wait on memory.
-        const AHEAD: usize = 2;
+        const AHEAD: usize = 4;
         for &k in keys.iter().take(AHEAD) {
-            self.pods.prefetch(k);
+            self.pods.prefetch_head(k);
         }
         for (i, &k) in keys.iter().enumerate() {
             if let Some(&ahead) = keys.get(i + AHEAD) {
-                self.pods.prefetch(ahead);
+                self.pods.prefetch_head(ahead);
             }
             let Some(p) = self.pods.get(k) else { continue };
             if p.terminating {
