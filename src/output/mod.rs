@@ -189,7 +189,7 @@ pub enum Durability {
 }
 
 /// Syncs every file directly in `dir`, then `dir` itself (its entries), so that renaming the
-/// folder into place publishes only what is on disk. Up to [`SYNC_FOLDER_THREADS`] files are
+/// folder into place publishes only what is on disk. Up to 8 files are
 /// synced at once: concurrent syncs share the file system's journal commits (ext4 otherwise
 /// commits once per file, one after another: about 20 ms for a sweep run's seven files). An
 /// error names the first failing file in name order.
