@@ -150,7 +150,15 @@ impl Engine<'_> {
         // Per key: where to resume the first-fit search, or None when nothing fits.
         let mut resume: BTreeMap<FitKey, Option<usize>> = BTreeMap::new();
         let mut still = Vec::new();
-        for k in pending {
+        // Pending pods' records are fetched four ahead (they lie all over the pod table).
+        const AHEAD: usize = 4;
+        for &k in pending.iter().take(AHEAD) {
+            self.pods.prefetch_head(k);
+        }
+        for (i, &k) in pending.iter().enumerate() {
+            if let Some(&ahead) = pending.get(i + AHEAD) {
+                self.pods.prefetch_head(ahead);
+            }
             let key = self.fit_key(k);
             let Some(p) = self.pods.get(k) else { continue };
             let start = match resume.get(&key) {
