@@ -4,9 +4,11 @@
 
 use super::expander::Expander;
 use crate::cluster::node::Node;
+use crate::cluster::resources::Resources;
 use crate::scheduler::{NodeLocalFilters, Profile};
 use crate::sim::time::SimDuration;
 use crate::workload::PodSpec;
+use rustc_hash::FxHashMap;
 
 /// Validated Cluster Autoscaler settings.
 #[derive(Clone, Debug, PartialEq)]
@@ -72,31 +74,57 @@ pub struct Estimate {
 /// CA's binpacking estimator: pods in decreasing size order (CPU share + memory share of the
 /// template), each onto the first new node it fits, opening a node when none fits, up to `cap`
 /// nodes. Only pods that fit an empty template node at all are considered.
+///
+/// Exactly that first fit, found faster: nodes only fill up here, so a node that failed a pod
+/// fails every later pod with the same requests and no placement constraint (nodeSelector,
+/// tolerations, required node affinity: the only other things the node-local filters read),
+/// and the search for such a pod resumes where the last one of its requests landed. A backlog
+/// of thousands of pods of a few shapes no longer tries every open node for every pod.
 pub fn binpack(profile: &Profile, template: &Node, pods: &[&PodSpec], cap: u32) -> Estimate {
-    let fits = |p: &PodSpec, n: &Node| NodeLocalFilters::new(profile, p).passes(n);
     let size = |p: &PodSpec| {
         let a = &template.allocatable;
         p.requests.cpu_m as f64 / a.cpu_m.max(1) as f64
             + p.requests.memory_mib as f64 / a.memory_mib.max(1) as f64
     };
     let mut order: Vec<usize> = (0..pods.len())
-        .filter(|&i| fits(pods[i], template))
+        .filter(|&i| NodeLocalFilters::new(profile, pods[i]).passes(template))
         .collect();
     order.sort_by(|&a, &b| size(pods[b]).total_cmp(&size(pods[a])).then(a.cmp(&b)));
     let mut nodes: Vec<Node> = Vec::new();
     let mut placed = Vec::new();
+    // Per (requests, ephemeral storage) of an unconstrained pod: where its search resumes.
+    // Looked up and written, never iterated: a hash map.
+    let mut resume: FxHashMap<(Resources, u64), usize> = FxHashMap::default();
     for i in order {
         let p = pods[i];
-        let slot = nodes.iter().position(|n| fits(p, n));
+        let filters = NodeLocalFilters::new(profile, p);
+        let key = (p.node_selector.is_empty()
+            && p.tolerations.is_empty()
+            && p.constraints.node_affinity.required.is_empty())
+        .then_some((p.requests, p.ephemeral_mib));
+        let start = key.and_then(|k| resume.get(&k).copied()).unwrap_or(0);
+        let slot = nodes[start..]
+            .iter()
+            .position(|n| filters.passes(n))
+            .map(|s| start + s);
         let idx = match slot {
             Some(s) => s,
             None if (nodes.len() as u32) < cap => {
                 nodes.push(template.clone());
                 nodes.len() - 1
             }
-            None => continue,
+            None => {
+                // Nothing open fits and no node may be opened: nor will any for its like.
+                if let Some(k) = key {
+                    resume.insert(k, nodes.len());
+                }
+                continue;
+            }
         };
         nodes[idx].add_requests(p.requests, p.ephemeral_mib);
+        if let Some(k) = key {
+            resume.insert(k, idx);
+        }
         placed.push(i);
     }
     Estimate {
@@ -108,7 +136,7 @@ pub fn binpack(profile: &Profile, template: &Node, pods: &[&PodSpec], cap: u32) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cluster::resources::Resources;
+    use proptest::prelude::*;
 
     fn pod(cpu: u64, mem: u64) -> PodSpec {
         PodSpec {
@@ -150,5 +178,84 @@ mod tests {
         let big = [pod(3000, 100)];
         let e = binpack(&Profile::default(), &t, &big.iter().collect::<Vec<_>>(), 10);
         assert_eq!(e, Estimate::default());
+    }
+
+    /// The estimator as CA describes it: every pod tries every open node from the first.
+    fn first_fit_from_scratch(
+        profile: &Profile,
+        template: &Node,
+        pods: &[&PodSpec],
+        cap: u32,
+    ) -> Estimate {
+        let fits = |p: &PodSpec, n: &Node| NodeLocalFilters::new(profile, p).passes(n);
+        let size = |p: &PodSpec| {
+            let a = &template.allocatable;
+            p.requests.cpu_m as f64 / a.cpu_m.max(1) as f64
+                + p.requests.memory_mib as f64 / a.memory_mib.max(1) as f64
+        };
+        let mut order: Vec<usize> = (0..pods.len())
+            .filter(|&i| fits(pods[i], template))
+            .collect();
+        order.sort_by(|&a, &b| size(pods[b]).total_cmp(&size(pods[a])).then(a.cmp(&b)));
+        let mut nodes: Vec<Node> = Vec::new();
+        let mut placed = Vec::new();
+        for i in order {
+            let p = pods[i];
+            let idx = match nodes.iter().position(|n| fits(p, n)) {
+                Some(s) => s,
+                None if (nodes.len() as u32) < cap => {
+                    nodes.push(template.clone());
+                    nodes.len() - 1
+                }
+                None => continue,
+            };
+            nodes[idx].add_requests(p.requests, p.ephemeral_mib);
+            placed.push(i);
+        }
+        Estimate {
+            nodes: nodes.len() as u32,
+            placed,
+        }
+    }
+
+    proptest! {
+        /// Resuming each shape's search where its last pod landed places every pod exactly
+        /// where trying every node from the first would: few shapes (so they repeat), some pods
+        /// with a nodeSelector the template lacks or matches, caps that run out.
+        #[test]
+        fn resumed_search_equals_first_fit_from_scratch(
+            shapes in prop::collection::vec((100u64..1800, 100u64..6000, 0u64..2000), 1..4),
+            picks in prop::collection::vec((0usize..4, 0u8..10), 0..120),
+            cap in 0u32..12,
+        ) {
+            let mut t = Node::ready(
+                "t",
+                0,
+                "a",
+                Resources { cpu_m: 2000, memory_mib: 8192, gpus: 0, pods: 8 },
+            );
+            t.ephemeral_allocatable_mib = 4000;
+            t.labels.push(("tier".into(), "batch".into()));
+            let pods: Vec<PodSpec> = picks
+                .iter()
+                .map(|&(s, c)| {
+                    let (cpu, mem, eph) = shapes[s % shapes.len()];
+                    let mut p = pod(cpu, mem);
+                    p.ephemeral_mib = eph;
+                    match c {
+                        0 => p.node_selector = vec![("tier".into(), "batch".into())],
+                        1 => p.node_selector = vec![("tier".into(), "web".into())],
+                        _ => {}
+                    }
+                    p
+                })
+                .collect();
+            let refs: Vec<&PodSpec> = pods.iter().collect();
+            let profile = Profile::default();
+            prop_assert_eq!(
+                binpack(&profile, &t, &refs, cap),
+                first_fit_from_scratch(&profile, &t, &refs, cap)
+            );
+        }
     }
 }
