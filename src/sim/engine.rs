@@ -28,7 +28,7 @@ use crate::metrics::summary::{
     Utilization, peak_rss_mib,
 };
 use crate::metrics::{LatencyStats, TimeIntegral};
-use crate::output::{CsvOut, OutputError, fmt_usd, write_atomic_with};
+use crate::output::{CommitBatch, CsvOut, OutputError, fmt_usd};
 use crate::scenario::{Scenario, WorkloadSpec};
 use crate::scheduler::queue::{PodClasses, SchedulingQueue};
 use crate::scheduler::topology::TopologyIndex;
@@ -396,8 +396,6 @@ struct Engine<'s> {
     invariants: invariants::InvariantState,
     /// `--max-events`.
     max_events: Option<u64>,
-    /// [`RunOptions::durability`], for the files [`Engine::finish`] commits.
-    durability: crate::output::Durability,
     /// Set when `max_events` stopped the run: the events handled.
     stopped_early: Option<u64>,
     /// Most micro-VMs alive at once.
@@ -463,11 +461,11 @@ pub fn run(sc: &Scenario, opts: &RunOptions) -> Result<RunResult, RunError> {
         invariants::InvariantMode::Off
     });
     engine.max_events = opts.max_events;
-    engine.durability = opts.durability;
     engine.start()?;
     engine.run_loop()?;
+    let mut files = CommitBatch::default();
     let (summary, pods_out, timeline_out, explained, explained_outcome) =
-        engine.finish(&opts.out_dir)?;
+        engine.finish(&opts.out_dir, &mut files)?;
     let wall = started.elapsed().as_secs_f64();
     let timing = Timing {
         wall_s: wall,
@@ -479,13 +477,13 @@ pub fn run(sc: &Scenario, opts: &RunOptions) -> Result<RunResult, RunError> {
         peak_rss_mib: peak_rss_mib(),
     };
     // Commit order: data files first, summary last, so a summary.json means a complete run.
-    let durability = opts.durability;
-    pods_out.commit_with(durability)?;
-    timeline_out.commit_with(durability)?;
+    files.add_csv(pods_out);
+    files.add_csv(timeline_out);
     let dir = &opts.out_dir;
     let json = |v: &dyn erased::Json| v.to_pretty();
-    write_atomic_with(dir, "timing.json", json(&timing).as_bytes(), durability)?;
-    write_atomic_with(dir, "summary.json", json(&summary).as_bytes(), durability)?;
+    files.add_bytes(dir, "timing.json", json(&timing).as_bytes())?;
+    files.add_bytes(dir, "summary.json", json(&summary).as_bytes())?;
+    files.commit(opts.durability)?;
     Ok(RunResult {
         summary,
         timing,
@@ -638,7 +636,6 @@ impl<'s> Engine<'s> {
             row_buf: crate::output::RowBuf::default(),
             invariants: invariants::InvariantState::default(),
             max_events: None,
-            durability: Default::default(),
             stopped_early: None,
             fargate_peak: 0,
             fargate_quota_waits: 0,
@@ -2045,6 +2042,7 @@ impl<'s> Engine<'s> {
     fn finish(
         mut self,
         dir: &Path,
+        files: &mut CommitBatch,
     ) -> Result<
         (
             Summary,
@@ -2160,17 +2158,17 @@ impl<'s> Engine<'s> {
                 &n.allocatable.pods.to_string(),
             ])?;
         }
-        nodes_out.commit_with(self.durability)?;
+        files.add_csv(nodes_out);
         let mut groups_out = CsvOut::create(dir, "nodegroups.csv", &NODEGROUP_COLUMNS)?;
         for row in &self.group_rows {
             groups_out.row(row)?;
         }
-        groups_out.commit_with(self.durability)?;
+        files.add_csv(groups_out);
         let mut incidents_out = CsvOut::create(dir, "incidents.csv", &INCIDENT_COLUMNS)?;
         for row in &self.incidents {
             incidents_out.row(row)?;
         }
-        incidents_out.commit_with(self.durability)?;
+        files.add_csv(incidents_out);
         let cp = &self.sc.control_plane;
         let availability = if h.0 == 0 {
             1.0
