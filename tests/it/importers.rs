@@ -211,6 +211,11 @@ fn bad_rows_name_file_line_and_field() {
         ("1,2,5,abc,0.001,1,2,1,0\n", ":3: cpu `abc` is not a number"),
         ("1,2,-5,1.0,0.001,1,2,1,0\n", ":3: duration `-5` must be"),
         ("1,2,5,1.0\n", ":3: memory (column 5) is missing"),
+        // A job id becomes the `job` label, which cannot hold the labels' separator.
+        (
+            "1,2,5,1.0,0.001,j;9,2,1,0\n",
+            ":3: job_id `j;9` contains `;`",
+        ),
     ];
     for (bad, want) in cases {
         let src = write(dir.path(), "j.csv", &format!("{hdr}{good}{bad}"));
@@ -238,6 +243,24 @@ fn bad_rows_name_file_line_and_field() {
         e.contains("b.csv:1:") && e.contains("negative duration"),
         "{e}"
     );
+    let src = write(
+        dir.path(),
+        "b2.csv",
+        "100,190,j;9,70,2,Terminated,50,0.01\n",
+    );
+    let e = import(
+        Format::Alibaba2017BatchTask,
+        &src,
+        &out,
+        &ImportOptions::default(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("b2.csv:1:") && e.contains("job_id `j;9` contains `;`"),
+        "{e}"
+    );
+    assert!(!out.exists(), "no output on error");
     let src = write(
         dir.path(),
         "o.csv",

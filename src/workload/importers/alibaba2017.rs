@@ -40,6 +40,18 @@ fn ident(s: &str) -> String {
     s.to_string()
 }
 
+/// The job id, which becomes the `job` label: it cannot hold `;`, the separator between a
+/// trace's labels (a real trace's ids are integers; this only ever refuses a damaged row).
+fn job_id<'r>(rec: &'r csv::StringRecord, idx: usize) -> Result<&'r str, String> {
+    let job = field(rec, idx, "job_id")?;
+    if job.contains(';') {
+        return Err(format!(
+            "job_id `{job}` contains `;`, which separates a trace's labels; expected a job id such as `1750`"
+        ));
+    }
+    Ok(job)
+}
+
 /// The common task-row fields once parsed.
 struct Task<'r> {
     submit: f64,
@@ -128,7 +140,7 @@ pub fn import_jobs_csv(
                 duration: number(&rec, c[1], "duration")?,
                 cpu_m: scaled(number(&rec, c[2], "cpu")?, 1000.0, "cpu", "millicores")?,
                 mem_frac: memory(number(&rec, c[3], "memory")?, "memory", opts)?,
-                job: field(&rec, c[4], "job_id")?,
+                job: job_id(&rec, c[4])?,
                 task: field(&rec, c[5], "task_id")?,
                 instances: instances(&rec, c[6], "instances_num")?,
                 status: None,
@@ -175,7 +187,7 @@ pub fn import_batch_task(
             Ok(Some(Task {
                 submit: create,
                 duration: modify - create,
-                job: field(&rec, 2, "job_id")?,
+                job: job_id(&rec, 2)?,
                 task: field(&rec, 3, "task_id")?,
                 instances: instances(&rec, 4, "instance_num")?,
                 status: rec.get(5),
