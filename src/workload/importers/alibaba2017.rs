@@ -42,7 +42,7 @@ fn ident(s: &str) -> String {
 
 /// The job id, which becomes the `job` label: it cannot hold `;`, the separator between a
 /// trace's labels (a real trace's ids are integers; this only ever refuses a damaged row).
-fn job_id<'r>(rec: &'r csv::StringRecord, idx: usize) -> Result<&'r str, String> {
+fn job_id(rec: &csv::StringRecord, idx: usize) -> Result<&str, String> {
     let job = field(rec, idx, "job_id")?;
     if job.contains(';') {
         return Err(format!(
