@@ -236,6 +236,22 @@ impl PodTable {
         let _ = key;
     }
 
+    /// For step `i` of a walk over `keys`: [`PodTable::prefetch_head`] of the pod four steps
+    /// ahead (and at the first step, of the first four), so that each record is on its way
+    /// well before its turn.
+    #[inline]
+    pub fn prefetch_walk(&self, keys: &[PodKey], i: usize) {
+        const AHEAD: usize = 4;
+        if i == 0 {
+            for &k in keys.iter().take(AHEAD) {
+                self.prefetch_head(k);
+            }
+        }
+        if let Some(&k) = keys.get(i + AHEAD) {
+            self.prefetch_head(k);
+        }
+    }
+
     /// Removes a pod and frees its slot.
     pub fn remove(&mut self, key: PodKey) -> Option<Pod> {
         match self.slots.get_mut(key.index as usize) {

@@ -150,15 +150,9 @@ impl Engine<'_> {
         // Per key: where to resume the first-fit search, or None when nothing fits.
         let mut resume: BTreeMap<FitKey, Option<usize>> = BTreeMap::new();
         let mut still = Vec::new();
-        // Pending pods' records are fetched four ahead (they lie all over the pod table).
-        const AHEAD: usize = 4;
-        for &k in pending.iter().take(AHEAD) {
-            self.pods.prefetch_head(k);
-        }
+        // Pending pods' records lie all over the pod table: fetched ahead of their turn.
         for (i, &k) in pending.iter().enumerate() {
-            if let Some(&ahead) = pending.get(i + AHEAD) {
-                self.pods.prefetch_head(ahead);
-            }
+            self.pods.prefetch_walk(&pending, i);
             let key = self.fit_key(k);
             let Some(p) = self.pods.get(k) else { continue };
             let start = match resume.get(&key) {
@@ -304,17 +298,11 @@ impl Engine<'_> {
         // changes: a node's pods mostly come from one job, and this spares the map a lookup and
         // an insert per pod.
         let mut last: Option<(FitKey, usize)> = None;
-        // Each pod's record is fetched into the cache four pods ahead of its turn: a node's
-        // pods were bound over hours, their records lie all over the pod table, and every
-        // first touch would wait on memory.
-        const AHEAD: usize = 4;
-        for &k in keys.iter().take(AHEAD) {
-            self.pods.prefetch_head(k);
-        }
+        // Each pod's record is fetched into the cache ahead of its turn: a node's pods were
+        // bound over hours, their records lie all over the pod table, and every first touch
+        // would wait on memory.
         for (i, &k) in keys.iter().enumerate() {
-            if let Some(&ahead) = keys.get(i + AHEAD) {
-                self.pods.prefetch_head(ahead);
-            }
+            self.pods.prefetch_walk(&keys, i);
             let Some(p) = self.pods.get(k) else { continue };
             if p.terminating {
                 continue;
