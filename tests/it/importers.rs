@@ -207,60 +207,50 @@ fn bad_rows_name_file_line_and_field() {
     let out = dir.path().join("t.csv");
     let hdr = ",submit_time,duration,cpu,memory,job_id,task_id,instances_num,disk\n";
     let good = "0,1,5,1.0,0.001,1,1,1,0\n";
+    let jobs = |bad: &str| format!("{hdr}{good}{bad}");
+    // (layout, file text, what the error says: the file, line and field).
     let cases = [
-        ("1,2,5,abc,0.001,1,2,1,0\n", ":3: cpu `abc` is not a number"),
-        ("1,2,-5,1.0,0.001,1,2,1,0\n", ":3: duration `-5` must be"),
-        ("1,2,5,1.0\n", ":3: memory (column 5) is missing"),
+        (
+            Format::Alibaba2017Batch,
+            jobs("1,2,5,abc,0.001,1,2,1,0\n"),
+            "j.csv:3: cpu `abc` is not a number",
+        ),
+        (
+            Format::Alibaba2017Batch,
+            jobs("1,2,-5,1.0,0.001,1,2,1,0\n"),
+            "j.csv:3: duration `-5` must be",
+        ),
+        (
+            Format::Alibaba2017Batch,
+            jobs("1,2,5,1.0\n"),
+            "j.csv:3: memory (column 5) is missing",
+        ),
         // A job id becomes the `job` label, which cannot hold the labels' separator.
         (
-            "1,2,5,1.0,0.001,j;9,2,1,0\n",
-            ":3: job_id `j;9` contains `;`",
+            Format::Alibaba2017Batch,
+            jobs("1,2,5,1.0,0.001,j;9,2,1,0\n"),
+            "j.csv:3: job_id `j;9` contains `;`",
+        ),
+        // The raw batch_task layout has no header: the bad row is line 1.
+        (
+            Format::Alibaba2017BatchTask,
+            "100,90,7,70,2,Terminated,50,0.01\n".to_string(),
+            "j.csv:1: modify_timestamp 90 is before create_timestamp 100: negative duration",
+        ),
+        (
+            Format::Alibaba2017BatchTask,
+            "100,190,j;9,70,2,Terminated,50,0.01\n".to_string(),
+            "j.csv:1: job_id `j;9` contains `;`",
         ),
     ];
-    for (bad, want) in cases {
-        let src = write(dir.path(), "j.csv", &format!("{hdr}{good}{bad}"));
-        let e = import(
-            Format::Alibaba2017Batch,
-            &src,
-            &out,
-            &ImportOptions::default(),
-        )
-        .unwrap_err()
-        .to_string();
-        assert!(e.contains("j.csv") && e.contains(want), "{e}");
+    for (format, text, want) in cases {
+        let src = write(dir.path(), "j.csv", &text);
+        let e = import(format, &src, &out, &ImportOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(want), "{e}");
         assert!(!out.exists(), "no output on error");
     }
-    let src = write(dir.path(), "b.csv", "100,90,7,70,2,Terminated,50,0.01\n");
-    let e = import(
-        Format::Alibaba2017BatchTask,
-        &src,
-        &out,
-        &ImportOptions::default(),
-    )
-    .unwrap_err()
-    .to_string();
-    assert!(
-        e.contains("b.csv:1:") && e.contains("negative duration"),
-        "{e}"
-    );
-    let src = write(
-        dir.path(),
-        "b2.csv",
-        "100,190,j;9,70,2,Terminated,50,0.01\n",
-    );
-    let e = import(
-        Format::Alibaba2017BatchTask,
-        &src,
-        &out,
-        &ImportOptions::default(),
-    )
-    .unwrap_err()
-    .to_string();
-    assert!(
-        e.contains("b2.csv:1:") && e.contains("job_id `j;9` contains `;`"),
-        "{e}"
-    );
-    assert!(!out.exists(), "no output on error");
     let src = write(
         dir.path(),
         "o.csv",
