@@ -73,6 +73,16 @@ impl AtomicFile {
         })
     }
 
+    /// [`AtomicFile::create`] with its whole contents written (not yet committed).
+    fn with_bytes(dir: &Path, name: &str, bytes: &[u8]) -> Result<AtomicFile, OutputError> {
+        let mut f = AtomicFile::create(dir, name)?;
+        f.writer().write_all(bytes).map_err(|source| OutputError {
+            path: dir.join(name),
+            source,
+        })?;
+        Ok(f)
+    }
+
     /// Counts `n` more bytes written; past `sync_behind` bytes, starts a background sync of
     /// the file unless one is still running (or no handle or thread can be had: the commit's
     /// sync covers everything anyway).
@@ -192,12 +202,7 @@ impl CommitBatch {
 
     /// Writes `bytes` to `dir/name` (under its temporary name) and adds it.
     pub fn add_bytes(&mut self, dir: &Path, name: &str, bytes: &[u8]) -> Result<(), OutputError> {
-        let mut f = AtomicFile::create(dir, name)?;
-        f.writer().write_all(bytes).map_err(|source| OutputError {
-            path: dir.join(name),
-            source,
-        })?;
-        self.files.push(f);
+        self.files.push(AtomicFile::with_bytes(dir, name, bytes)?);
         Ok(())
     }
 
@@ -262,22 +267,7 @@ impl Drop for AtomicFile {
 
 /// Writes a whole file atomically in one go.
 pub fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf, OutputError> {
-    write_atomic_with(dir, name, bytes, Durability::SyncEach)
-}
-
-/// [`write_atomic`], synced as `durability` says.
-pub fn write_atomic_with(
-    dir: &Path,
-    name: &str,
-    bytes: &[u8],
-    durability: Durability,
-) -> Result<PathBuf, OutputError> {
-    let mut f = AtomicFile::create(dir, name)?;
-    f.writer().write_all(bytes).map_err(|source| OutputError {
-        path: dir.join(name),
-        source,
-    })?;
-    f.commit_with(durability)
+    AtomicFile::with_bytes(dir, name, bytes)?.commit()
 }
 
 /// When an output file is made durable (on disk, surviving a power cut).
@@ -847,7 +837,10 @@ mod tests {
         let mut c = CsvOut::create(dir.path(), "d.csv", &["x"]).unwrap();
         c.row(["1"]).unwrap();
         c.commit_with(Durability::Deferred).unwrap();
-        write_atomic_with(dir.path(), "s.json", b"{}\n", Durability::Deferred).unwrap();
+        AtomicFile::with_bytes(dir.path(), "s.json", b"{}\n")
+            .unwrap()
+            .commit_with(Durability::Deferred)
+            .unwrap();
         std::fs::create_dir(dir.path().join("sub")).unwrap();
         sync_folder(dir.path()).unwrap();
         let mut names: Vec<String> = std::fs::read_dir(dir.path())
