@@ -98,10 +98,9 @@ pub fn binpack(profile: &Profile, template: &Node, pods: &[&PodSpec], cap: u32) 
     for i in order {
         let p = pods[i];
         let filters = NodeLocalFilters::new(profile, p);
-        let key = (p.node_selector.is_empty()
-            && p.tolerations.is_empty()
-            && p.constraints.node_affinity.required.is_empty())
-        .then_some((p.requests, p.ephemeral_mib));
+        let key = p
+            .filtered_by_requests_only()
+            .then_some((p.requests, p.ephemeral_mib));
         let start = key.and_then(|k| resume.get(&k).copied()).unwrap_or(0);
         let slot = nodes[start..]
             .iter()

@@ -124,6 +124,15 @@ impl From<String> for PodImage {
 }
 
 impl PodSpec {
+    /// No nodeSelector, tolerations or required node affinity: the node-local filters then
+    /// tell this pod from another such pod only by their requests, so first-fit searches can
+    /// be shared by requests alone.
+    pub fn filtered_by_requests_only(&self) -> bool {
+        self.node_selector.is_empty()
+            && self.tolerations.is_empty()
+            && self.constraints.node_affinity.required.is_empty()
+    }
+
     /// The name of the pod's image, for the node image caches.
     pub fn image_name(&self) -> &str {
         match &self.image {

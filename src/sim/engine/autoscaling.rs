@@ -87,10 +87,7 @@ impl Engine<'_> {
             return FitKey::Class(u32::MAX);
         };
         let s = &p.spec;
-        if s.node_selector.is_empty()
-            && s.tolerations.is_empty()
-            && s.constraints.node_affinity.required.is_empty()
-        {
+        if s.filtered_by_requests_only() {
             FitKey::Requests(s.requests, s.ephemeral_mib)
         } else {
             FitKey::Class(self.pod_class(k))
