@@ -242,6 +242,15 @@ mod tests {
             with(&|c| c.pod_affinity.preferred = vec![(5, term.clone())]),
             with(&|c| c.pod_anti_affinity.required = vec![term.clone()]),
             with(&|c| c.pod_anti_affinity.preferred = vec![(5, term.clone())]),
+            with(&|c| {
+                c.topology_spread = vec![TopologySpreadConstraint {
+                    max_skew: 1,
+                    topology_key: "topology.kubernetes.io/zone".into(),
+                    when_unsatisfiable: WhenUnsatisfiable::DoNotSchedule,
+                    selector: LabelSelector::default(),
+                    min_domains: None,
+                }]
+            }),
         ];
         for c in &cases {
             assert_eq!(c.is_empty(), *c == PodConstraints::default(), "{c:?}");
