@@ -61,17 +61,7 @@ pub fn execute(a: MergeArgs) -> anyhow::Result<()> {
             }
         }
     }
-    // Same bytes as `eksim sweep` writes.
-    crate::output::write_atomic(
-        &out,
-        "sweep.json",
-        format!(
-            "{{\"sweep_file\": {}}}\n",
-            serde_json::Value::String(file.to_string())
-        )
-        .as_bytes(),
-    )?;
-    let complete = write_reports(&plan, &out)?;
+    let complete = write_reports(&plan, &out, file)?;
     println!(
         "merged {} folder(s) into {}: {} of {} runs complete",
         a.dirs.len(),

@@ -173,16 +173,7 @@ pub fn run_sweep(
     for (_, r) in results {
         r?;
     }
-    crate::output::write_atomic(
-        out,
-        "sweep.json",
-        format!(
-            "{{\"sweep_file\": {}}}\n",
-            serde_json::Value::String(plan.file.display().to_string())
-        )
-        .as_bytes(),
-    )?;
-    let complete = write_reports(plan, out)?;
+    let complete = write_reports(plan, out, &plan.file.display().to_string())?;
     Ok(SweepOutcome {
         ran: todo.len(),
         skipped: all.len() - todo.len(),

@@ -1,12 +1,13 @@
-//! sweep.csv (one row per completed run, read back from each run's summary.json) and
-//! variants.csv (mean, sd and 95% CI of each figure per variant), written atomically.
+//! sweep.json (which sweep file made the folder), sweep.csv (one row per completed run, read
+//! back from each run's summary.json), variants.csv (mean, sd and 95% CI of each figure per
+//! variant) and answer.md, committed together.
 
 use std::path::Path;
 
 use serde_json::Value;
 
 use super::plan::Plan;
-use crate::output::{CsvOut, OutputError, write_atomic};
+use crate::output::{CommitBatch, CsvOut, Durability, OutputError};
 use crate::sim::replicas::Spread;
 
 /// The summary figures a sweep tabulates, with their summary.json paths.
@@ -73,9 +74,21 @@ fn num(v: Option<f64>) -> String {
     v.map(|x| format!("{x}")).unwrap_or_default()
 }
 
-/// Writes sweep.csv, variants.csv and answer.md from the completed runs; returns how many
-/// there are.
-pub fn write_reports(plan: &Plan, out: &Path) -> Result<usize, OutputError> {
+/// Writes sweep.json (naming `sweep_file`, which `eksim merge` reads back), then sweep.csv,
+/// variants.csv and answer.md from the completed runs; returns how many there are. The files
+/// are synced together and renamed in that order (one after another, four syncs were most of
+/// the time a small sweep spends after its last run).
+pub fn write_reports(plan: &Plan, out: &Path, sweep_file: &str) -> Result<usize, OutputError> {
+    let mut batch = CommitBatch::default();
+    batch.add_bytes(
+        out,
+        "sweep.json",
+        format!(
+            "{{\"sweep_file\": {}}}\n",
+            Value::String(sweep_file.to_string())
+        )
+        .as_bytes(),
+    )?;
     let rows = collect(plan, out);
     let mut header: Vec<String> = vec!["run".into(), "variant".into()];
     header.extend(plan.axis_names.iter().cloned());
@@ -91,7 +104,7 @@ pub fn write_reports(plan: &Plan, out: &Path) -> Result<usize, OutputError> {
         row.extend(r.figures.iter().map(|f| num(*f)));
         csv.row(&row)?;
     }
-    csv.commit()?;
+    batch.add_csv(csv);
     let mut vh: Vec<String> = vec!["variant".into()];
     vh.extend(plan.axis_names.iter().cloned());
     vh.push("runs".into());
@@ -122,11 +135,12 @@ pub fn write_reports(plan: &Plan, out: &Path) -> Result<usize, OutputError> {
         }
         vcsv.row(&row)?;
     }
-    vcsv.commit()?;
+    batch.add_csv(vcsv);
     // The one-paragraph answer, from the same means (only when two or more variants ran).
     let ids: Vec<String> = plan.variants.iter().map(|v| v.id.clone()).collect();
     if let Some(text) = super::answer::answer(&ids, &rows) {
-        write_atomic(out, "answer.md", format!("{text}\n").as_bytes())?;
+        batch.add_bytes(out, "answer.md", format!("{text}\n").as_bytes())?;
     }
+    batch.commit(Durability::SyncEach)?;
     Ok(rows.len())
 }
