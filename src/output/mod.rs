@@ -656,6 +656,42 @@ mod row_tests {
         assert_eq!(b.text, line);
     }
 
+    proptest::proptest! {
+        /// Any mix of number fields, the first one included (no comma before it), reads back
+        /// as `format!` writes each number.
+        #[test]
+        fn number_fields_match_format(
+            fields in proptest::collection::vec((0u8..4, proptest::num::u64::ANY), 1..12),
+        ) {
+            let mut b = RowBuf::default();
+            let mut want = Vec::new();
+            for &(kind, v) in &fields {
+                match kind {
+                    0 => {
+                        b.secs(v);
+                        want.push(format!("{}.{:03}", v / 1000, v % 1000));
+                    }
+                    1 => {
+                        b.micros(v);
+                        want.push(format!("{}.{:06}", v / 1_000_000, v % 1_000_000));
+                    }
+                    2 => {
+                        b.uint(v);
+                        want.push(v.to_string());
+                    }
+                    _ => {
+                        // Whole quarters, the fast path, and up to 2^42 quarters.
+                        let x = (v >> 22) as f64 / 4.0;
+                        b.float(x);
+                        want.push(format!("{x}"));
+                    }
+                }
+            }
+            proptest::prop_assert_eq!(b.fields(), want.clone());
+            proptest::prop_assert_eq!(String::from_utf8(b.text.clone()).unwrap(), want.join(","));
+        }
+    }
+
     #[test]
     fn floats_and_prefixed_fields_match_format() {
         let mut cases = vec![
