@@ -264,6 +264,21 @@ impl PodTable {
         }
     }
 
+    /// Removes a pod and drops its record where it lies (what `remove` returns is a move of
+    /// the whole record, which a caller done with the pod does not need). False when the
+    /// handle is stale.
+    pub fn discard(&mut self, key: PodKey) -> bool {
+        match self.slots.get_mut(key.index as usize) {
+            Some((g, slot @ Some(_))) if *g == key.generation => {
+                self.free.push(key.index);
+                self.live -= 1;
+                *slot = None;
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// Number of live pods.
     pub fn len(&self) -> usize {
         self.live

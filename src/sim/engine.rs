@@ -1511,7 +1511,7 @@ impl<'s> Engine<'s> {
     /// controller reacts (a Job counts a success; a ReplicaSet replaces an evicted pod).
     fn release(&mut self, key: PodKey, phase: PodPhase) -> Result<(), RunError> {
         let now = self.now;
-        let Some(mut pod) = self.pods.remove(key) else {
+        let Some(pod) = self.pods.get_mut(key) else {
             return Ok(());
         };
         match pod.phase {
@@ -1522,30 +1522,53 @@ impl<'s> Engine<'s> {
         let was_started = pod.phase != PodPhase::Pending;
         pod.phase = phase;
         pod.finished = Some(now);
-        self.write_pod(&pod)?;
-        if let Some(f) = &pod.fargate
+        // The row is written, and the pod unbound from the topology, from its record in the
+        // table, which is then dropped where it lies: moving the 416-byte record out first
+        // cost two copies of it per pod. The table is set aside meanwhile (no step here reads
+        // it) and the pod's few fields needed below are copied out.
+        let pods = std::mem::take(&mut self.pods);
+        let pod = pods
+            .get(key)
+            .unwrap_or_else(|| unreachable!("looked up above"));
+        let written = self.write_pod(pod);
+        let fargate = pod
+            .fargate
+            .as_ref()
+            .map(|f| (f.rate_per_hour, pod.pull_start));
+        let (node, controller, removal) = (pod.node, pod.controller, pod.removal);
+        let (priority, requests, ephemeral_mib) =
+            (pod.spec.priority, pod.spec.requests, pod.spec.ephemeral_mib);
+        if written.is_ok()
+            && let Some(n) = node
+        {
+            self.topo.unbind(key, &pod.spec, n);
+        }
+        self.pods = pods;
+        self.pods.discard(key);
+        written?;
+        if let Some((rate_per_hour, pull_start)) = fargate
             && was_started
         {
-            if let Some(ps) = pod.pull_start {
+            if let Some(ps) = pull_start {
                 self.cost_meter
-                    .change(now.0, CostPart::Fargate, -f.rate_per_hour);
+                    .change(now.0, CostPart::Fargate, -rate_per_hour);
                 self.cost_meter
-                    .top_up(now.0, CostPart::Fargate, f.rate_per_hour, ps.0);
+                    .top_up(now.0, CostPart::Fargate, rate_per_hour, ps.0);
             }
             self.fargate_active -= 1;
             if let Some(next) = self.fargate_waiting.pop_front() {
                 self.start_fargate(next);
             }
         }
-        if let Some(n) = pod.node {
-            if let Some(c) = self.bound_priorities.get_mut(&pod.spec.priority) {
+        if let Some(n) = node {
+            if let Some(c) = self.bound_priorities.get_mut(&priority) {
                 *c -= 1;
                 if *c == 0 {
-                    self.bound_priorities.remove(&pod.spec.priority);
+                    self.bound_priorities.remove(&priority);
                 }
             }
             let node = &mut self.nodes[n.0 as usize];
-            node.remove_requests(pod.spec.requests, pod.spec.ephemeral_mib);
+            node.remove_requests(requests, ephemeral_mib);
             // Bound once, so listed once: the first match is the only one (the list keeps its
             // order, which drains follow).
             if let Some(i) = node.pods.iter().position(|k| *k == key) {
@@ -1553,19 +1576,18 @@ impl<'s> Engine<'s> {
             }
             debug_assert!(!node.pods.contains(&key), "pod listed twice on its node");
             node.last_change = now;
-            self.topo.unbind(key, &pod.spec, n);
-            self.ready_req -= pod.spec.requests;
+            self.ready_req -= requests;
             self.update_util();
             self.retry_pending_on(n);
             self.pod_event();
         }
-        if let Some(c) = pod.controller {
+        if let Some(c) = controller {
             let st = &mut self.controllers[c];
             st.live.retain(|k| *k != key);
             if phase == PodPhase::Succeeded {
                 st.succeeded += 1;
             }
-            if pod.removal.is_none() {
+            if removal.is_none() {
                 // A finished pod: a Job runs the next, a ReplicaSet restarts it. Removed pods
                 // were replaced (or not) when their removal began.
                 self.reconcile(c)?;
