@@ -359,4 +359,22 @@ mod tests {
         assert_eq!(t.len(), 1);
         assert!(t.remove(a).is_none());
     }
+
+    #[test]
+    fn discard_frees_the_slot_and_ignores_stale_handles() {
+        let mut t = PodTable::default();
+        let a = t.insert(Pod::new(spec(), 0));
+        let b = t.insert(Pod::new(spec(), 1));
+        assert!(t.discard(a));
+        assert!(!t.discard(a), "a stale handle discards nothing");
+        assert!(t.get(a).is_none());
+        assert_eq!(t.len(), 1);
+        // The freed slot is taken again, under a new generation.
+        let c = t.insert(Pod::new(spec(), 2));
+        assert_eq!(c.index, a.index);
+        assert!(!t.discard(a));
+        assert_eq!(t.get(c).unwrap().arrival_seq, 2);
+        assert_eq!(t.get(b).unwrap().arrival_seq, 1);
+        assert_eq!(t.len(), 2);
+    }
 }
