@@ -992,7 +992,13 @@ impl<'s> Engine<'s> {
                 p
             }
         };
-        let mut pod = Pod::new(spec, seq);
+        // Built straight into its slot (a pod built first and then inserted was copied whole
+        // twice on its way into the table).
+        let key = self.pods.insert(Pod::new(spec, seq));
+        let pod = self
+            .pods
+            .get_mut(key)
+            .unwrap_or_else(|| unreachable!("just inserted"));
         pod.controller = controller;
         match profile {
             Some(p) => {
@@ -1014,10 +1020,15 @@ impl<'s> Engine<'s> {
                 });
                 match size {
                     Err(reason) => {
+                        // Never admitted: its row is written and it leaves the table again.
                         pod.phase = PodPhase::Rejected;
                         pod.reason = Some(reason);
                         self.counts.rejected += 1;
-                        self.write_pod(&pod)?;
+                        let pods = std::mem::take(&mut self.pods);
+                        let written = pods.get(key).map_or(Ok(()), |pod| self.write_pod(pod));
+                        self.pods = pods;
+                        self.pods.discard(key);
+                        written?;
                         Ok(None)
                     }
                     Ok(size) => {
@@ -1030,7 +1041,6 @@ impl<'s> Engine<'s> {
                             zone,
                             rate_per_hour: rate,
                         });
-                        let key = self.pods.insert(pod);
                         self.n_pending += 1;
                         if self.fargate_active < self.sc.fargate.max_concurrent_pods {
                             self.start_fargate(key);
@@ -1049,20 +1059,23 @@ impl<'s> Engine<'s> {
                 if !self.squeue.pool.is_empty() {
                     pod.class = self.classes.id_of(&pod.spec);
                 }
+                let (class, priority, arrival) = (pod.class, pod.spec.priority, pod.arrival_seq);
                 let pods = &self.pods;
-                let waiting_class = pod.class != u32::MAX
+                let waiting_class = class != u32::MAX
                     && self
                         .squeue
                         .pool
-                        .has_waiting_class(pod.class, |k| pods.get(k).is_some());
+                        .has_waiting_class(class, |k| k != key && pods.get(k).is_some());
+                let pod = self
+                    .pods
+                    .get_mut(key)
+                    .unwrap_or_else(|| unreachable!("just inserted"));
                 pod.queued_at = self.now;
                 if waiting_class {
                     // A pod of the same class already fits nowhere, so this one cannot either:
                     // it fails its first cycle without the scan.
                     pod.attempts = 1;
                 }
-                let (priority, arrival) = (pod.spec.priority, pod.arrival_seq);
-                let key = self.pods.insert(pod);
                 self.n_pending += 1;
                 if waiting_class {
                     if self.autoscaled {
