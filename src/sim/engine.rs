@@ -353,6 +353,8 @@ struct Engine<'s> {
     asg_retry_pending: Vec<bool>,
     asg_rotation: Vec<usize>,
     ready_nodes: Vec<NodeId>,
+    /// The Ready nodes per zone, which `order` is rebuilt from.
+    zone_lists: crate::scheduler::ZoneLists,
     /// Ready nodes in kube-scheduler's node-tree order.
     order: Vec<NodeId>,
     /// Every EC2 pod a scheduling cycle has failed (PodScheduled=False), by (priority desc,
@@ -612,6 +614,7 @@ impl<'s> Engine<'s> {
             asg_retry_pending: vec![false; sc.cluster.node_groups.len()],
             asg_rotation: vec![0; sc.cluster.node_groups.len()],
             ready_nodes: Vec::new(),
+            zone_lists: Default::default(),
             order: Vec::new(),
             order_epoch: 0,
             unschedulable_seen: BTreeSet::new(),
@@ -1816,7 +1819,9 @@ impl<'s> Engine<'s> {
         self.nodes_launching -= 1;
         let pos = self.ready_nodes.partition_point(|&n| n < id);
         self.ready_nodes.insert(pos, id);
-        self.order = node_tree_order(&self.nodes, &self.ready_nodes);
+        self.zone_lists.join(self.nodes[id.0 as usize].zone, id);
+        self.zone_lists.order_into(&mut self.order);
+        debug_assert_eq!(self.order, node_tree_order(&self.nodes, &self.ready_nodes));
         self.order_epoch += 1;
         self.peak_ready = self.peak_ready.max(self.ready_nodes.len() as u64);
         self.update_util();

@@ -528,7 +528,12 @@ impl Engine<'_> {
             NodeState::Launching => self.nodes_launching -= 1,
             NodeState::Ready => {
                 self.ready_nodes.retain(|&x| x != id);
-                self.order = crate::scheduler::node_tree_order(&self.nodes, &self.ready_nodes);
+                self.zone_lists.leave(n.zone, id);
+                self.zone_lists.order_into(&mut self.order);
+                debug_assert_eq!(
+                    self.order,
+                    crate::scheduler::node_tree_order(&self.nodes, &self.ready_nodes)
+                );
                 self.order_epoch += 1;
                 self.ready_alloc -= alloc;
                 self.ready_req -= req;
