@@ -1028,7 +1028,10 @@ impl<'s> Engine<'s> {
                         pod.reason = Some(reason);
                         self.counts.rejected += 1;
                         let pods = std::mem::take(&mut self.pods);
-                        let written = pods.get(key).map_or(Ok(()), |pod| self.write_pod(pod));
+                        let pod = pods
+                            .get(key)
+                            .unwrap_or_else(|| unreachable!("just inserted"));
+                        let written = self.write_pod(pod);
                         self.pods = pods;
                         self.pods.discard(key);
                         written?;
@@ -1063,6 +1066,8 @@ impl<'s> Engine<'s> {
                     pod.class = self.classes.id_of(&pod.spec);
                 }
                 let (class, priority, arrival) = (pod.class, pod.spec.priority, pod.arrival_seq);
+                // The new pod is in the table already: a stale pool entry under its handle (a
+                // wrapped generation) must not count as waiting, as before it was inserted.
                 let pods = &self.pods;
                 let waiting_class = class != u32::MAX
                     && self
