@@ -254,28 +254,26 @@ impl PodTable {
 
     /// Removes a pod and frees its slot.
     pub fn remove(&mut self, key: PodKey) -> Option<Pod> {
-        match self.slots.get_mut(key.index as usize) {
-            Some((g, slot @ Some(_))) if *g == key.generation => {
-                self.free.push(key.index);
-                self.live -= 1;
-                slot.take()
-            }
-            _ => None,
-        }
+        self.vacate(key).and_then(Option::take)
     }
 
     /// Removes a pod and drops its record where it lies (what `remove` returns is a move of
     /// the whole record, which a caller done with the pod does not need). False when the
     /// handle is stale.
     pub fn discard(&mut self, key: PodKey) -> bool {
+        self.vacate(key).map(|slot| *slot = None).is_some()
+    }
+
+    /// Frees a live pod's slot (the pod still in it, for the caller to take or drop); `None`
+    /// when the handle is stale.
+    fn vacate(&mut self, key: PodKey) -> Option<&mut Option<Pod>> {
         match self.slots.get_mut(key.index as usize) {
             Some((g, slot @ Some(_))) if *g == key.generation => {
                 self.free.push(key.index);
                 self.live -= 1;
-                *slot = None;
-                true
+                Some(slot)
             }
-            _ => false,
+            _ => None,
         }
     }
 

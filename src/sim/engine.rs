@@ -1027,12 +1027,7 @@ impl<'s> Engine<'s> {
                         pod.phase = PodPhase::Rejected;
                         pod.reason = Some(reason);
                         self.counts.rejected += 1;
-                        let pods = std::mem::take(&mut self.pods);
-                        let pod = pods
-                            .get(key)
-                            .unwrap_or_else(|| unreachable!("just inserted"));
-                        let written = self.write_pod(pod);
-                        self.pods = pods;
+                        let written = self.with_pod_aside(key, |e, pod| e.write_pod(pod));
                         self.pods.discard(key);
                         written?;
                         Ok(None)
@@ -1528,6 +1523,19 @@ impl<'s> Engine<'s> {
         self.release(key, phase)
     }
 
+    /// Runs `f` on the engine and pod `key`'s record where it lies in the table, with the table
+    /// set aside meanwhile (so `f` must not look pods up): writing a pod's row or unbinding it
+    /// from its record, instead of moving the 416-byte record out of the table first.
+    fn with_pod_aside<R>(&mut self, key: PodKey, f: impl FnOnce(&mut Self, &Pod) -> R) -> R {
+        let pods = std::mem::take(&mut self.pods);
+        let pod = pods
+            .get(key)
+            .unwrap_or_else(|| unreachable!("the caller looked the pod up"));
+        let r = f(self, pod);
+        self.pods = pods;
+        r
+    }
+
     /// A pod leaves the cluster: its row is written, its room and billing end, and its
     /// controller reacts (a Job counts a success; a ReplicaSet replaces an evicted pod).
     fn release(&mut self, key: PodKey, phase: PodPhase) -> Result<(), RunError> {
@@ -1545,26 +1553,28 @@ impl<'s> Engine<'s> {
         pod.finished = Some(now);
         // The row is written, and the pod unbound from the topology, from its record in the
         // table, which is then dropped where it lies: moving the 416-byte record out first
-        // cost two copies of it per pod. The table is set aside meanwhile (no step here reads
-        // it) and the pod's few fields needed below are copied out.
-        let pods = std::mem::take(&mut self.pods);
-        let pod = pods
-            .get(key)
-            .unwrap_or_else(|| unreachable!("looked up above"));
-        let written = self.write_pod(pod);
-        let fargate = pod
-            .fargate
-            .as_ref()
-            .map(|f| (f.rate_per_hour, pod.pull_start));
-        let (node, controller, removal) = (pod.node, pod.controller, pod.removal);
-        let (priority, requests, ephemeral_mib) =
-            (pod.spec.priority, pod.spec.requests, pod.spec.ephemeral_mib);
-        if written.is_ok()
-            && let Some(n) = node
-        {
-            self.topo.unbind(key, &pod.spec, n);
-        }
-        self.pods = pods;
+        // cost two copies of it per pod. The pod's few fields needed below are copied out.
+        let (written, fargate, node, controller, removal, priority, requests, ephemeral_mib) = self
+            .with_pod_aside(key, |e, pod| {
+                let written = e.write_pod(pod);
+                if written.is_ok()
+                    && let Some(n) = pod.node
+                {
+                    e.topo.unbind(key, &pod.spec, n);
+                }
+                (
+                    written,
+                    pod.fargate
+                        .as_ref()
+                        .map(|f| (f.rate_per_hour, pod.pull_start)),
+                    pod.node,
+                    pod.controller,
+                    pod.removal,
+                    pod.spec.priority,
+                    pod.spec.requests,
+                    pod.spec.ephemeral_mib,
+                )
+            });
         self.pods.discard(key);
         written?;
         if let Some((rate_per_hour, pull_start)) = fargate
