@@ -181,6 +181,7 @@ pub fn filter_node(
     profile: &Profile,
     state: &CycleState,
     pod: &PodSpec,
+    id: NodeId,
     node: &Node,
 ) -> Result<(), FilterFailure> {
     let f = &profile.filters;
@@ -197,10 +198,10 @@ pub fn filter_node(
         node_resources_fit::filter(pod, node)?;
     }
     if let Some(s) = &state.spread_filter {
-        pod_topology_spread::filter(s, node)?;
+        pod_topology_spread::filter(s, id)?;
     }
     if let Some(s) = &state.affinity_filter {
-        inter_pod_affinity::filter(s, node)?;
+        inter_pod_affinity::filter(s, id)?;
     }
     Ok(())
 }
@@ -505,7 +506,7 @@ impl Scheduler {
                     break;
                 }
                 processed += 1;
-                match filter_node(&self.profile, state, pod, &view.nodes[id.0 as usize]) {
+                match filter_node(&self.profile, state, pod, id, &view.nodes[id.0 as usize]) {
                     Ok(()) => feasible.push(id),
                     Err(f) => failures.push((id, f)),
                 }
@@ -653,12 +654,7 @@ impl Scheduler {
             )
         {
             let raw_opt = &mut self.scratch.raw_opt;
-            raw_opt.clear();
-            raw_opt.extend(
-                feasible.iter().map(|&id| {
-                    pod_topology_spread::score(&st, &view.nodes[id.0 as usize], id, topo)
-                }),
-            );
+            pod_topology_spread::score_into(&st, feasible, topo, raw_opt);
             let norm = pod_topology_spread::normalize(raw_opt);
             add_weighted(totals, &norm, w.pod_topology_spread);
         }
@@ -676,7 +672,7 @@ impl Scheduler {
             raw.extend(
                 feasible
                     .iter()
-                    .map(|id| inter_pod_affinity::score(&st, &view.nodes[id.0 as usize])),
+                    .map(|&id| inter_pod_affinity::score(&st, id)),
             );
             inter_pod_affinity::normalize(raw);
             add_weighted(totals, raw, w.inter_pod_affinity);
@@ -748,10 +744,10 @@ impl Scheduler {
                 });
             }
             if let Some(st) = &spread {
-                spread_raw.push(pod_topology_spread::score(st, node, id, topo));
+                spread_raw.push(pod_topology_spread::score(st, id, topo));
             }
             if let Some(st) = &affinity {
-                pod_aff_raw.push(inter_pod_affinity::score(st, node));
+                pod_aff_raw.push(inter_pod_affinity::score(st, id));
             }
             if w.node_resources_fit > 0 {
                 fit_raw.push(node_resources_fit::score(pod, node, &p.fit));
@@ -842,7 +838,7 @@ impl Scheduler {
         };
         for &id in view.order {
             let node = &view.nodes[id.0 as usize];
-            if let Err(f) = filter_node(&self.profile, &state, pod, node) {
+            if let Err(f) = filter_node(&self.profile, &state, pod, id, node) {
                 for r in f.reasons(node) {
                     *u.reasons.entry(r).or_default() += 1;
                 }
@@ -851,16 +847,16 @@ impl Scheduler {
         u
     }
 
-    /// True if `pod` passes every filter on `node` right now (for queueing hints).
+    /// True if `pod` passes every filter on node `id` right now (for queueing hints).
     pub fn fits_on(
         &self,
         pod: &PodSpec,
         view: &ClusterView,
         topo: &mut TopologyIndex,
-        node: &Node,
+        id: NodeId,
     ) -> bool {
         let state = self.pre_filter(pod, view, topo);
-        filter_node(&self.profile, &state, pod, node).is_ok()
+        filter_node(&self.profile, &state, pod, id, &view.nodes[id.0 as usize]).is_ok()
     }
 }
 
@@ -1303,7 +1299,7 @@ mod tests {
             node in arb_node(),
             pod in arb_pod(),
         ) {
-            let plain = filter_node(&profile, &CycleState::default(), &pod, &node);
+            let plain = filter_node(&profile, &CycleState::default(), &pod, NodeId(0), &node);
             prop_assert_eq!(NodeLocalFilters::new(&profile, &pod).passes(&node), plain.is_ok());
             let want = plain
                 .ok()

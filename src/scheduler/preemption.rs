@@ -101,7 +101,13 @@ pub fn plan(
         let failure = {
             let view = ClusterView { nodes, order, pods };
             let state = scheduler.pre_filter(pod, &view, topo);
-            match super::filter_node(&scheduler.profile, &state, pod, &view.nodes[id.0 as usize]) {
+            match super::filter_node(
+                &scheduler.profile,
+                &state,
+                pod,
+                id,
+                &view.nodes[id.0 as usize],
+            ) {
                 Ok(()) => continue,
                 Err(f) => f,
             }
@@ -127,7 +133,7 @@ pub fn plan(
         }
         let fits = |nodes: &[Node], topo: &mut TopologyIndex| {
             let view = ClusterView { nodes, order, pods };
-            scheduler.fits_on(pod, &view, topo, &view.nodes[id.0 as usize])
+            scheduler.fits_on(pod, &view, topo, id)
         };
         if !fits(nodes, topo) {
             for &k in &lower {

@@ -48,6 +48,68 @@ impl PodQuery {
 /// Handle of a registered query.
 pub type QueryId = usize;
 
+/// Handle of a registered topology key ([`TopologyIndex::key`]).
+pub type KeyId = usize;
+
+/// Marks a node that lacks the key's label in [`NodeDomains`]; the other bits then
+/// hold the number of the empty value, which is where a lookup that defaults a missing label to
+/// `""` lands.
+const MISSING: u32 = 1 << 31;
+
+/// The domain of every node for one topology key, as small numbers: the plugins count pods per
+/// domain in a vector indexed by them, where they used to look up each node's label (a binary
+/// search of string compares) and then a map keyed by the value, several times per node and
+/// cycle. Cloned into per-cycle state that must outlive the borrow of the index.
+#[derive(Clone, Debug, Default)]
+pub struct NodeDomains {
+    /// Per node id: its value's number, or the empty value's number with [`MISSING`] set.
+    of_node: Vec<u32>,
+}
+
+impl NodeDomains {
+    /// The domain number of node `id`, `None` when the node lacks the label.
+    #[inline]
+    pub fn domain(&self, id: NodeId) -> Option<u32> {
+        let n = self.of_node[id.0 as usize];
+        (n & MISSING == 0).then_some(n)
+    }
+
+    /// [`NodeDomains::domain`] with a missing label read as the empty value (what upstream's
+    /// lookup of an absent label gives).
+    #[inline]
+    pub fn domain_or_empty(&self, id: NodeId) -> u32 {
+        self.of_node[id.0 as usize] & !MISSING
+    }
+}
+
+/// One registered topology key: its node numbering and the values behind the numbers.
+#[derive(Debug)]
+struct KeyDomains {
+    key: String,
+    nodes: NodeDomains,
+    /// Value → number, numbered in the order values were first met (numbers are only compared
+    /// and used as indices, never ordered, so the order cannot leak into outputs).
+    numbers: BTreeMap<String, u32>,
+}
+
+impl KeyDomains {
+    fn number(&mut self, value: &str) -> u32 {
+        if let Some(&n) = self.numbers.get(value) {
+            return n;
+        }
+        let n = self.numbers.len() as u32;
+        self.numbers.insert(value.to_string(), n);
+        n
+    }
+
+    fn of(&mut self, node: &Node) -> u32 {
+        match node.label(&self.key) {
+            Some(v) => self.number(v),
+            None => self.number("") | MISSING,
+        }
+    }
+}
+
 /// A bound pod with an (anti-)affinity term that later pods must respect.
 #[derive(Clone, Debug)]
 pub struct Holder {
@@ -76,6 +138,8 @@ pub struct TopologyIndex {
     pub required_affinity: Vec<Holder>,
     /// Bound pods' preferred affinity (+) and anti-affinity (−) terms.
     pub preferred: Vec<Holder>,
+    key_ids: BTreeMap<String, KeyId>,
+    keys: Vec<KeyDomains>,
 }
 
 impl TopologyIndex {
@@ -100,12 +164,66 @@ impl TopologyIndex {
         id
     }
 
+    /// The id of topology key `key`, registering it if new, with a domain number for every node
+    /// of `nodes`. Nodes are numbered once, when a call first sees them (those appended since
+    /// the last call are numbered now): a node's labels must not change once it has been
+    /// scheduled onto, as in the engine, where they are set at launch. Debug builds check every
+    /// node against its labels on every call.
+    pub fn key(&mut self, key: &str, nodes: &[Node]) -> KeyId {
+        let k = match self.key_ids.get(key) {
+            Some(&k) => k,
+            None => {
+                let k = self.keys.len();
+                self.keys.push(KeyDomains {
+                    key: key.to_string(),
+                    nodes: NodeDomains::default(),
+                    numbers: BTreeMap::new(),
+                });
+                self.key_ids.insert(key.to_string(), k);
+                k
+            }
+        };
+        let kd = &mut self.keys[k];
+        for node in nodes.iter().skip(kd.nodes.of_node.len()) {
+            let n = kd.of(node);
+            kd.nodes.of_node.push(n);
+        }
+        #[cfg(debug_assertions)]
+        for (i, node) in nodes.iter().enumerate() {
+            let kd = &mut self.keys[k];
+            let now = kd.of(node);
+            debug_assert_eq!(
+                kd.nodes.of_node[i], now,
+                "node {} changed its {} label after it was numbered",
+                node.name, kd.key
+            );
+        }
+        k
+    }
+
+    /// The node numbering of key `k` (for the nodes of the last [`TopologyIndex::key`] call).
+    #[inline]
+    pub fn domains(&self, k: KeyId) -> &NodeDomains {
+        &self.keys[k].nodes
+    }
+
+    /// How many domain numbers key `k` has handed out: the length of a vector indexed by them.
+    pub fn domain_count(&self, k: KeyId) -> usize {
+        self.keys[k].numbers.len()
+    }
+
     /// The id of an already registered query.
     pub fn lookup(&self, q: &PodQuery) -> Option<QueryId> {
         self.ids.get(q).copied()
     }
 
+    /// Matching pods per node id (ids past the end have none), for loops over many nodes.
+    pub fn counts(&self, q: QueryId) -> &[u32] {
+        &self.counts[q]
+    }
+
     /// Matching pods on `node`.
+    #[inline]
     pub fn count(&self, q: QueryId, node: NodeId) -> u32 {
         self.counts[q].get(node.0 as usize).copied().unwrap_or(0)
     }

@@ -1876,7 +1876,7 @@ impl<'s> Engine<'s> {
                         order: &order[..],
                         pods,
                     };
-                    scheduler.fits_on(&p.spec, &view, topo, &view.nodes[id.0 as usize])
+                    scheduler.fits_on(&p.spec, &view, topo, id)
                 };
                 if fits {
                     // Reserve for the rest of this pass so later candidates see less room.

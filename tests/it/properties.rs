@@ -199,7 +199,7 @@ fn play_with(
             pods: &w.pods,
         };
         assert!(
-            s.fits_on(&pod, &view, &mut w.topo, &view.nodes[id.0 as usize]),
+            s.fits_on(&pod, &view, &mut w.topo, id),
             "{} bound where it does not fit",
             pod.name
         );

@@ -10,41 +10,106 @@
 //!   anti-affinity, and the same from running pods' terms towards the incoming pod (their
 //!   required affinity counted with hardPodAffinityWeight); min-max normalised to 0–100.
 
-use std::collections::BTreeMap;
-
 use super::node_resources_fit::MAX_NODE_SCORE;
 use crate::cluster::node::{Node, NodeId};
 use crate::cluster::pod::PodTable;
 use crate::scheduler::FilterFailure;
-use crate::scheduler::topology::{PodQuery, TopologyIndex};
+use crate::scheduler::topology::{KeyId, NodeDomains, PodQuery, TopologyIndex};
 use crate::workload::PodSpec;
 use crate::workload::constraints::LabelSelector;
 
-/// Counts per topology domain: key → value → count, looked up by `&str` without allocating.
-type Pairs = BTreeMap<String, BTreeMap<String, u32>>;
+/// Counts per topology domain of one key, by the key's domain numbers
+/// ([`TopologyIndex::key`]), with the key's node numbering to find a node's domain.
+#[derive(Debug)]
+struct KeyCounts<T> {
+    key: KeyId,
+    nodes: NodeDomains,
+    counts: Vec<T>,
+}
 
-fn bump(map: &mut Pairs, key: &str, value: &str, n: u32) {
-    let inner = match map.get_mut(key) {
-        Some(m) => m,
-        None => map.entry(key.to_string()).or_default(),
-    };
-    match inner.get_mut(value) {
-        Some(c) => *c += n,
-        None => {
-            inner.insert(value.to_string(), n);
+/// Counts per (topology key, domain): what upstream keeps as a map from (key, value) pairs.
+#[derive(Debug)]
+struct Pairs<T> {
+    by_key: Vec<KeyCounts<T>>,
+}
+
+impl<T> Default for Pairs<T> {
+    fn default() -> Self {
+        Pairs { by_key: Vec::new() }
+    }
+}
+
+impl<T: Copy + Default + std::ops::AddAssign> Pairs<T> {
+    /// The counts of key `k`, made (all zero) on first use.
+    fn of_key(&mut self, topo: &TopologyIndex, k: KeyId) -> &mut KeyCounts<T> {
+        let i = match self.by_key.iter().position(|kc| kc.key == k) {
+            Some(i) => i,
+            None => {
+                self.by_key.push(KeyCounts {
+                    key: k,
+                    nodes: topo.domains(k).clone(),
+                    counts: vec![T::default(); topo.domain_count(k)],
+                });
+                self.by_key.len() - 1
+            }
+        };
+        &mut self.by_key[i]
+    }
+
+    /// Adds `n` to the domain of node `id` for key `k`; nothing when the node lacks the label.
+    /// True when it added.
+    fn bump(&mut self, topo: &TopologyIndex, k: KeyId, id: NodeId, n: T) -> bool {
+        let Some(d) = topo.domains(k).domain(id) else {
+            return false;
+        };
+        self.of_key(topo, k).counts[d as usize] += n;
+        true
+    }
+
+    /// The count in node `id`'s domain for key `k` (`None` when the node lacks the label).
+    fn at(&self, k: KeyId, id: NodeId) -> Option<T> {
+        match self.by_key.iter().find(|kc| kc.key == k) {
+            Some(kc) => kc.nodes.domain(id).map(|d| kc.counts[d as usize]),
+            None => None,
         }
     }
+}
+
+/// The key id of every distinct topology key among `keys`, registered once each.
+fn key_ids<'a>(
+    topo: &mut TopologyIndex,
+    nodes: &[Node],
+    keys: impl Iterator<Item = &'a str>,
+) -> Vec<(&'a str, KeyId)> {
+    let mut ids: Vec<(&str, KeyId)> = Vec::new();
+    for key in keys {
+        if !ids.iter().any(|(k, _)| *k == key) {
+            ids.push((key, topo.key(key, nodes)));
+        }
+    }
+    ids
+}
+
+fn id_of(ids: &[(&str, KeyId)], key: &str) -> KeyId {
+    ids.iter()
+        .find(|(k, _)| *k == key)
+        .map(|&(_, id)| id)
+        .expect("every key was registered")
 }
 
 /// What the filter needs, computed once per cycle.
 #[derive(Debug, Default)]
 pub struct FilterState {
-    affinity_keys: Vec<String>,
-    affinity_counts: Pairs,
+    /// The topology keys of the pod's required affinity terms (one per term), with their node
+    /// numbering.
+    affinity_keys: Vec<(KeyId, NodeDomains)>,
+    affinity_counts: Pairs<u32>,
+    /// Some pod was counted for the affinity terms (upstream: the count map is not empty).
+    affinity_found: bool,
     self_match_all: bool,
-    anti_keys: Vec<String>,
-    anti_counts: Pairs,
-    existing_anti: Pairs,
+    anti_keys: Vec<KeyId>,
+    anti_counts: Pairs<u32>,
+    existing_anti: Pairs<u32>,
 }
 
 /// PreFilter; `None` when neither the pod nor any running pod has required terms that could
@@ -64,12 +129,16 @@ pub fn pre_filter(
         return None;
     }
     let mut st = FilterState::default();
-    for h in &topo.required_anti {
-        if h.query.matches(&pod.namespace, &pod.labels)
-            && let Some(v) = nodes[h.node.0 as usize].label(&h.topology_key)
-        {
-            bump(&mut st.existing_anti, &h.topology_key, v, 1);
-        }
+    // Holders that match the pod, with their keys registered once each.
+    let anti_holders: Vec<(String, NodeId)> = topo
+        .required_anti
+        .iter()
+        .filter(|h| h.query.matches(&pod.namespace, &pod.labels))
+        .map(|h| (h.topology_key.clone(), h.node))
+        .collect();
+    let ids = key_ids(topo, nodes, anti_holders.iter().map(|(k, _)| k.as_str()));
+    for (key, node) in &anti_holders {
+        st.existing_anti.bump(topo, id_of(&ids, key), *node, 1);
     }
     let aff = &c.pod_affinity.required;
     if !aff.is_empty() {
@@ -95,72 +164,76 @@ pub fn pre_filter(
         };
         st.self_match_all = all.matches(&pod.namespace, &pod.labels);
         let q = topo.query(all, nodes, pods);
+        let ids = key_ids(topo, nodes, aff.iter().map(|t| t.topology_key.as_str()));
+        let topo = &*topo;
+        let matching = topo.counts(q);
         for &id in candidates {
-            let n = topo.count(q, id);
+            let n = matching.get(id.0 as usize).copied().unwrap_or(0);
             if n == 0 {
                 continue;
             }
             for t in aff {
-                if let Some(v) = nodes[id.0 as usize].label(&t.topology_key) {
-                    bump(&mut st.affinity_counts, &t.topology_key, v, n);
-                }
+                st.affinity_found |=
+                    st.affinity_counts
+                        .bump(topo, id_of(&ids, &t.topology_key), id, n);
             }
         }
-        st.affinity_keys = aff.iter().map(|t| t.topology_key.clone()).collect();
+        st.affinity_keys = aff
+            .iter()
+            .map(|t| {
+                let k = id_of(&ids, &t.topology_key);
+                (k, topo.domains(k).clone())
+            })
+            .collect();
     }
     for t in &c.pod_anti_affinity.required {
         let q = topo.query(PodQuery::of_term(t, &pod.namespace), nodes, pods);
+        let k = topo.key(&t.topology_key, nodes);
+        let topo = &*topo;
+        let matching = topo.counts(q);
         for &id in candidates {
-            let n = topo.count(q, id);
-            if n > 0
-                && let Some(v) = nodes[id.0 as usize].label(&t.topology_key)
-            {
-                bump(&mut st.anti_counts, &t.topology_key, v, n);
+            let n = matching.get(id.0 as usize).copied().unwrap_or(0);
+            if n > 0 {
+                st.anti_counts.bump(topo, k, id, n);
             }
         }
-        st.anti_keys.push(t.topology_key.clone());
+        st.anti_keys.push(k);
     }
-    if st.affinity_keys.is_empty() && st.anti_keys.is_empty() && st.existing_anti.is_empty() {
+    if st.affinity_keys.is_empty() && st.anti_keys.is_empty() && st.existing_anti.by_key.is_empty()
+    {
         None
     } else {
         Some(st)
     }
 }
 
-fn count(map: &Pairs, key: &str, value: &str) -> u32 {
-    map.get(key)
-        .and_then(|m| m.get(value))
-        .copied()
-        .unwrap_or(0)
-}
-
 /// Filter, in upstream order: pod affinity, pod anti-affinity, existing pods' anti-affinity.
-pub fn filter(st: &FilterState, node: &Node) -> Result<(), FilterFailure> {
+pub fn filter(st: &FilterState, id: NodeId) -> Result<(), FilterFailure> {
     if !st.affinity_keys.is_empty() {
         let mut pods_exist = true;
-        for k in &st.affinity_keys {
-            let Some(v) = node.label(k) else {
+        for (k, nodes) in &st.affinity_keys {
+            if nodes.domain(id).is_none() {
                 return Err(FilterFailure::PodAffinity);
-            };
-            if count(&st.affinity_counts, k, v) == 0 {
+            }
+            if st.affinity_counts.at(*k, id).unwrap_or(0) == 0 {
                 pods_exist = false;
             }
         }
-        let first_of_group = st.affinity_counts.is_empty() && st.self_match_all;
+        let first_of_group = !st.affinity_found && st.self_match_all;
         if !(pods_exist || first_of_group) {
             return Err(FilterFailure::PodAffinity);
         }
     }
-    for k in &st.anti_keys {
-        if let Some(v) = node.label(k)
-            && count(&st.anti_counts, k, v) > 0
-        {
+    for &k in &st.anti_keys {
+        if st.anti_counts.at(k, id).unwrap_or(0) > 0 {
             return Err(FilterFailure::PodAntiAffinity);
         }
     }
-    for (k, values) in &st.existing_anti {
-        if let Some(v) = node.label(k)
-            && values.get(v).is_some_and(|n| *n > 0)
+    for kc in &st.existing_anti.by_key {
+        if kc
+            .nodes
+            .domain(id)
+            .is_some_and(|d| kc.counts[d as usize] > 0)
         {
             return Err(FilterFailure::ExistingAntiAffinity);
         }
@@ -171,7 +244,7 @@ pub fn filter(st: &FilterState, node: &Node) -> Result<(), FilterFailure> {
 /// Per-domain score contributions, computed once per cycle.
 #[derive(Debug, Default)]
 pub struct ScoreState {
-    by_pair: BTreeMap<String, BTreeMap<String, i64>>,
+    by_pair: Pairs<i64>,
 }
 
 /// False when [`pre_score`] would return `None` for `pod`: it has no preferred terms and no
@@ -200,64 +273,51 @@ pub fn pre_score(
         return None;
     }
     let mut st = ScoreState::default();
-    let add = |st: &mut ScoreState, key: &str, node: &Node, w: i64| {
-        if let Some(v) = node.label(key) {
-            *st.by_pair
-                .entry(key.to_string())
-                .or_default()
-                .entry(v.to_string())
-                .or_default() += w;
-        }
-    };
     for (sign, terms) in [
         (1, &c.pod_affinity.preferred),
         (-1, &c.pod_anti_affinity.preferred),
     ] {
         for (w, t) in terms {
             let q = topo.query(PodQuery::of_term(t, &pod.namespace), nodes, pods);
+            let k = topo.key(&t.topology_key, nodes);
+            let topo = &*topo;
+            let matching = topo.counts(q);
             for &id in candidates {
-                let n = i64::from(topo.count(q, id));
+                let n = i64::from(matching.get(id.0 as usize).copied().unwrap_or(0));
                 if n > 0 {
-                    add(
-                        &mut st,
-                        &t.topology_key,
-                        &nodes[id.0 as usize],
-                        sign * i64::from(*w) * n,
-                    );
+                    st.by_pair.bump(topo, k, id, sign * i64::from(*w) * n);
                 }
             }
         }
     }
+    // Running pods' terms towards this pod: required affinity (with hardPodAffinityWeight),
+    // then preferred affinity (+) and anti-affinity (−).
+    let mut holders: Vec<(String, NodeId, i64)> = Vec::new();
     if hard_pod_affinity_weight > 0 {
         for h in &topo.required_affinity {
             if h.query.matches(&pod.namespace, &pod.labels) {
-                add(
-                    &mut st,
-                    &h.topology_key,
-                    &nodes[h.node.0 as usize],
-                    hard_pod_affinity_weight,
-                );
+                holders.push((h.topology_key.clone(), h.node, hard_pod_affinity_weight));
             }
         }
     }
     for h in &topo.preferred {
         if h.query.matches(&pod.namespace, &pod.labels) {
-            add(
-                &mut st,
-                &h.topology_key,
-                &nodes[h.node.0 as usize],
-                h.weight,
-            );
+            holders.push((h.topology_key.clone(), h.node, h.weight));
         }
+    }
+    let ids = key_ids(topo, nodes, holders.iter().map(|(k, _, _)| k.as_str()));
+    for (key, node, w) in &holders {
+        st.by_pair.bump(topo, id_of(&ids, key), *node, *w);
     }
     Some(st)
 }
 
-/// Raw score: the sum of the contributions of the node's domains.
-pub fn score(st: &ScoreState, node: &Node) -> i64 {
+/// Raw score of node `id`: the sum of the contributions of its domains.
+pub fn score(st: &ScoreState, id: NodeId) -> i64 {
     st.by_pair
+        .by_key
         .iter()
-        .filter_map(|(k, values)| node.label(k).and_then(|v| values.get(v)))
+        .filter_map(|kc| kc.nodes.domain(id).map(|d| kc.counts[d as usize]))
         .sum()
 }
 

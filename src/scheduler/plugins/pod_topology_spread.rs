@@ -14,7 +14,7 @@ use super::node_resources_fit::MAX_NODE_SCORE;
 use crate::cluster::node::{Node, NodeId};
 use crate::cluster::pod::PodTable;
 use crate::scheduler::FilterFailure;
-use crate::scheduler::topology::{PodQuery, QueryId, TopologyIndex};
+use crate::scheduler::topology::{KeyId, NodeDomains, PodQuery, QueryId, TopologyIndex};
 use crate::workload::constraints::{LabelSelector, TopologySpreadConstraint, WhenUnsatisfiable};
 use crate::workload::{OwnerKind, PodSpec};
 
@@ -100,35 +100,41 @@ pub fn effective_constraints(
     )
 }
 
+/// Matching pods per domain (by [`TopologyIndex::key`] number), for the domains met so far.
 struct Domains {
-    /// Matching pods per domain value (BTreeMap: `&str` lookups, no allocation per node).
-    counts: std::collections::BTreeMap<String, u32>,
+    counts: Vec<Option<u32>>,
+    /// How many domains were met.
+    met: usize,
 }
 
 impl Domains {
-    fn new() -> Domains {
+    fn new(numbers: usize) -> Domains {
         Domains {
-            counts: Default::default(),
+            counts: vec![None; numbers],
+            met: 0,
         }
     }
-    fn get(&self, v: &str) -> Option<u32> {
-        self.counts.get(v).copied()
+    #[inline]
+    fn get(&self, d: u32) -> Option<u32> {
+        self.counts[d as usize]
     }
-    fn add(&mut self, v: &str, n: u32) {
-        match self.counts.get_mut(v) {
-            Some(c) => *c += n,
-            None => {
-                self.counts.insert(v.to_string(), n);
-            }
+    #[inline]
+    fn meet(&mut self, d: u32) -> &mut u32 {
+        let c = &mut self.counts[d as usize];
+        if c.is_none() {
+            self.met += 1;
         }
+        c.get_or_insert(0)
+    }
+    fn min(&self) -> Option<u32> {
+        self.counts.iter().flatten().copied().min()
     }
 }
 
 struct FilterItem {
-    key: String,
     max_skew: u32,
     self_match: u32,
-    query: QueryId,
+    nodes: NodeDomains,
     domains: Domains,
     min: u32,
 }
@@ -138,17 +144,17 @@ pub struct FilterState {
     items: Vec<FilterItem>,
 }
 
-fn has_all_keys(node: &Node, constraints: &[TopologySpreadConstraint]) -> bool {
-    constraints
-        .iter()
-        .all(|c| node.label(&c.topology_key).is_some())
-}
-
 fn query_of(pod: &PodSpec, c: &TopologySpreadConstraint) -> PodQuery {
     PodQuery {
         selector: c.selector.clone(),
         namespaces: vec![pod.namespace.to_string()],
     }
+}
+
+/// True when node `id` carries the label of every key.
+#[inline]
+fn has_all_keys(topo: &TopologyIndex, keys: &[KeyId], id: NodeId) -> bool {
+    keys.iter().all(|&k| topo.domains(k).domain(id).is_some())
 }
 
 /// PreFilter: domain counts of every `DoNotSchedule` constraint over the eligible nodes.
@@ -172,30 +178,33 @@ pub fn pre_filter(
     if hard.is_empty() {
         return None;
     }
-    let hard_owned: Vec<TopologySpreadConstraint> = hard.iter().map(|c| (*c).clone()).collect();
+    let keys: Vec<KeyId> = hard
+        .iter()
+        .map(|c| topo.key(&c.topology_key, nodes))
+        .collect();
     let mut items = Vec::new();
-    for c in hard {
+    for (c, &k) in hard.into_iter().zip(&keys) {
         let query = topo.query(query_of(pod, c), nodes, pods);
-        let mut domains = Domains::new();
+        let mut domains = Domains::new(topo.domain_count(k));
+        let of = topo.domains(k);
         for &id in candidates {
-            let node = &nodes[id.0 as usize];
-            if !has_all_keys(node, &hard_owned) || !super::node_affinity::matches(pod, node) {
+            if !has_all_keys(topo, &keys, id)
+                || !super::node_affinity::matches(pod, &nodes[id.0 as usize])
+            {
                 continue;
             }
-            let value = node.label(&c.topology_key).unwrap_or_default();
-            domains.add(value, topo.count(query, id));
+            *domains.meet(of.domain_or_empty(id)) += topo.count(query, id);
         }
-        let mut min = domains.counts.values().copied().min().unwrap_or(0);
+        let mut min = domains.min().unwrap_or(0);
         if let Some(md) = c.min_domains
-            && (domains.counts.len() as u32) < md
+            && (domains.met as u32) < md
         {
             min = 0;
         }
         items.push(FilterItem {
-            key: c.topology_key.clone(),
             max_skew: c.max_skew,
             self_match: u32::from(c.selector.matches(&pod.labels)),
-            query,
+            nodes: of.clone(),
             domains,
             min,
         });
@@ -203,14 +212,13 @@ pub fn pre_filter(
     Some(FilterState { items })
 }
 
-/// Filter: every constraint's skew stays within maxSkew if the pod lands on `node`.
-pub fn filter(state: &FilterState, node: &Node) -> Result<(), FilterFailure> {
+/// Filter: every constraint's skew stays within maxSkew if the pod lands on node `id`.
+pub fn filter(state: &FilterState, id: NodeId) -> Result<(), FilterFailure> {
     for it in &state.items {
-        let Some(value) = node.label(&it.key) else {
+        let Some(d) = it.nodes.domain(id) else {
             return Err(FilterFailure::SpreadMissingLabel);
         };
-        let _ = it.query;
-        let count = it.domains.get(value).unwrap_or(0);
+        let count = it.domains.get(d).unwrap_or(0);
         if count + it.self_match > it.min + it.max_skew {
             return Err(FilterFailure::Spread);
         }
@@ -219,7 +227,7 @@ pub fn filter(state: &FilterState, node: &Node) -> Result<(), FilterFailure> {
 }
 
 struct ScoreItem {
-    key: String,
+    key: KeyId,
     max_skew: u32,
     hostname: bool,
     query: QueryId,
@@ -230,6 +238,7 @@ struct ScoreItem {
 /// What the score needs, computed once per cycle over the feasible nodes.
 pub struct ScoreState {
     items: Vec<ScoreItem>,
+    keys: Vec<KeyId>,
     require_all: bool,
 }
 
@@ -255,26 +264,31 @@ pub fn pre_score(
     let require_all = own || *defaulting != Defaulting::System;
     let mut items: Vec<ScoreItem> = soft
         .iter()
-        .map(|c| ScoreItem {
-            key: c.topology_key.clone(),
-            max_skew: c.max_skew,
-            hostname: c.topology_key == HOSTNAME,
-            query: topo.query(query_of(pod, c), nodes, pods),
-            weight: 0.0,
-            domains: Domains::new(),
+        .map(|c| {
+            let key = topo.key(&c.topology_key, nodes);
+            ScoreItem {
+                key,
+                max_skew: c.max_skew,
+                hostname: c.topology_key == HOSTNAME,
+                query: topo.query(query_of(pod, c), nodes, pods),
+                weight: 0.0,
+                domains: Domains::new(topo.domain_count(key)),
+            }
         })
         .collect();
-    let mut scored_nodes = 0usize;
-    for &id in feasible {
-        let node = &nodes[id.0 as usize];
-        if require_all && !has_all_keys(node, &soft) {
-            continue;
-        }
-        scored_nodes += 1;
-        for it in items.iter_mut().filter(|it| !it.hostname) {
-            let v = node.label(&it.key).unwrap_or_default();
-            if it.domains.get(v).is_none() {
-                it.domains.counts.insert(v.to_string(), 0);
+    let keys: Vec<KeyId> = items.iter().map(|it| it.key).collect();
+    let topo = &*topo;
+    let scored = |id: NodeId| !require_all || has_all_keys(topo, &keys, id);
+    let scored_nodes = if require_all {
+        feasible.iter().filter(|&&id| scored(id)).count()
+    } else {
+        feasible.len()
+    };
+    for it in items.iter_mut().filter(|it| !it.hostname) {
+        let of = topo.domains(it.key);
+        for &id in feasible {
+            if scored(id) {
+                it.domains.meet(of.domain_or_empty(id));
             }
         }
     }
@@ -282,44 +296,116 @@ pub fn pre_score(
         let size = if it.hostname {
             scored_nodes
         } else {
-            it.domains.counts.len()
+            it.domains.met
         };
         it.weight = ((size + 2) as f64).ln();
     }
-    for &id in candidates {
-        let node = &nodes[id.0 as usize];
-        if !super::node_affinity::matches(pod, node) || (require_all && !has_all_keys(node, &soft))
-        {
-            continue;
-        }
-        for it in items.iter_mut().filter(|it| !it.hostname) {
-            let v = node.label(&it.key).unwrap_or_default();
-            if let Some(c) = it.domains.counts.get_mut(v) {
-                *c += topo.count(it.query, id);
+    // Pods are counted on the candidates that pass the pod's node affinity (and carry every
+    // key, when required): one constraint at a time, so the loop over the nodes reads two
+    // vectors and writes a third. A pod without node affinity counts on every candidate.
+    let node_affinity =
+        !(pod.node_selector.is_empty() && pod.constraints.node_affinity.required.is_empty());
+    let counted = |id: NodeId| {
+        (!require_all || has_all_keys(topo, &keys, id))
+            && (!node_affinity || super::node_affinity::matches(pod, &nodes[id.0 as usize]))
+    };
+    for it in items.iter_mut().filter(|it| !it.hostname) {
+        let of = topo.domains(it.key);
+        let matching = topo.counts(it.query);
+        let counts = &mut it.domains.counts;
+        for &id in candidates {
+            if (require_all || node_affinity) && !counted(id) {
+                continue;
+            }
+            if let Some(c) = counts[of.domain_or_empty(id) as usize].as_mut() {
+                *c += matching.get(id.0 as usize).copied().unwrap_or(0);
             }
         }
     }
-    Some(ScoreState { items, require_all })
+    Some(ScoreState {
+        items,
+        keys,
+        require_all,
+    })
 }
 
-/// Raw score of `node` (lower means less crowded); `None` for nodes the plugin ignores.
-pub fn score(state: &ScoreState, node: &Node, id: NodeId, topo: &TopologyIndex) -> Option<i64> {
+/// [`score`] of every node of `feasible`, in order, into `out` (cleared first).
+pub fn score_into(
+    state: &ScoreState,
+    feasible: &[NodeId],
+    topo: &TopologyIndex,
+    out: &mut Vec<Option<i64>>,
+) {
+    // Each constraint's vectors looked up once, not per node.
+    struct Resolved<'a> {
+        of: &'a NodeDomains,
+        /// Matching pods per node (hostname) or per domain (other keys).
+        per_node: Option<&'a [u32]>,
+        per_domain: &'a [Option<u32>],
+        weight: f64,
+        max_skew: f64,
+    }
+    let items: Vec<Resolved> = state
+        .items
+        .iter()
+        .map(|it| Resolved {
+            of: topo.domains(it.key),
+            per_node: it.hostname.then(|| topo.counts(it.query)),
+            per_domain: &it.domains.counts,
+            weight: it.weight,
+            max_skew: f64::from(it.max_skew),
+        })
+        .collect();
+    out.clear();
+    out.extend(feasible.iter().map(|&id| {
+        if state.require_all && !has_all_keys(topo, &state.keys, id) {
+            return None;
+        }
+        let mut s = 0.0;
+        for it in &items {
+            let Some(d) = it.of.domain(id) else {
+                continue;
+            };
+            let cnt = match it.per_node {
+                Some(m) => m.get(id.0 as usize).copied().unwrap_or(0),
+                None => it.per_domain[d as usize].unwrap_or(0),
+            };
+            // The same operations in the same order as `score`.
+            s += f64::from(cnt) * it.weight + it.max_skew - 1.0;
+        }
+        Some(round_nonneg(s))
+    }));
+}
+
+/// Raw score of node `id` (lower means less crowded); `None` for nodes the plugin ignores.
+pub fn score(state: &ScoreState, id: NodeId, topo: &TopologyIndex) -> Option<i64> {
+    if state.require_all && !has_all_keys(topo, &state.keys, id) {
+        return None;
+    }
     let mut s = 0.0;
     for it in &state.items {
-        let Some(value) = node.label(&it.key) else {
-            if state.require_all {
-                return None;
-            }
+        let Some(d) = topo.domains(it.key).domain(id) else {
             continue;
         };
         let cnt = if it.hostname {
             topo.count(it.query, id)
         } else {
-            it.domains.get(value).unwrap_or(0)
+            it.domains.get(d).unwrap_or(0)
         };
         s += f64::from(cnt) * it.weight + f64::from(it.max_skew) - 1.0;
     }
-    Some(s.round() as i64)
+    Some(round_nonneg(s))
+}
+
+/// `s.round() as i64` (half away from zero) for `s >= 0` (a raw score: a sum of non-negative
+/// terms), without the call into libm that `f64::round` makes on the baseline x86-64 target
+/// (which has no rounding instruction): the truncation is one instruction and `s − trunc(s)`
+/// is exact, so the result is the same for every such `s`.
+#[inline]
+fn round_nonneg(s: f64) -> i64 {
+    debug_assert!(s >= 0.0 || s.is_nan(), "negative raw spread score {s}");
+    let t = s as i64;
+    t.saturating_add(i64::from(s - t as f64 >= 0.5))
 }
 
 /// Normalises raw scores so the least crowded node gets 100; ignored nodes get 0.
@@ -335,4 +421,187 @@ pub fn normalize(scores: &mut [Option<i64>]) -> Vec<i64> {
             Some(s) => MAX_NODE_SCORE * (max + min - s) / max,
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::pod::Pod;
+    use crate::cluster::resources::Resources;
+    use crate::workload::constraints::PodConstraints;
+    use proptest::prelude::*;
+    use std::sync::Arc;
+
+    /// The raw score as it was computed before domains were numbered: each node's labels
+    /// looked up, domains keyed by their values.
+    fn by_labels(
+        pod: &PodSpec,
+        defaulting: &Defaulting,
+        nodes: &[Node],
+        feasible: &[NodeId],
+        topo: &mut TopologyIndex,
+        pods: &PodTable,
+    ) -> Vec<Option<i64>> {
+        let (constraints, own) = effective_constraints(pod, defaulting);
+        let require_all = own || *defaulting != Defaulting::System;
+        let has_all = |n: &Node| {
+            constraints
+                .iter()
+                .all(|c| n.label(&c.topology_key).is_some())
+        };
+        let queries: Vec<QueryId> = constraints
+            .iter()
+            .map(|c| topo.query(query_of(pod, c), nodes, pods))
+            .collect();
+        let mut per_value: Vec<std::collections::BTreeMap<String, u32>> =
+            vec![Default::default(); constraints.len()];
+        let mut scored = 0;
+        for &id in feasible {
+            let n = &nodes[id.0 as usize];
+            if require_all && !has_all(n) {
+                continue;
+            }
+            scored += 1;
+            for (i, c) in constraints.iter().enumerate() {
+                per_value[i].insert(n.label(&c.topology_key).unwrap_or("").to_string(), 0);
+            }
+        }
+        for (i, n) in nodes.iter().enumerate() {
+            if require_all && !has_all(n) {
+                continue;
+            }
+            let c = &constraints[0..];
+            for (j, c) in c.iter().enumerate() {
+                let v = n.label(&c.topology_key).unwrap_or("");
+                if let Some(x) = per_value[j].get_mut(v) {
+                    *x += topo.count(queries[j], NodeId(i as u32));
+                }
+            }
+        }
+        feasible
+            .iter()
+            .map(|&id| {
+                let n = &nodes[id.0 as usize];
+                if require_all && !has_all(n) {
+                    return None;
+                }
+                let mut s = 0.0;
+                for (j, c) in constraints.iter().enumerate() {
+                    let Some(v) = n.label(&c.topology_key) else {
+                        continue;
+                    };
+                    let hostname = c.topology_key == HOSTNAME;
+                    let size = if hostname { scored } else { per_value[j].len() };
+                    let cnt = if hostname {
+                        topo.count(queries[j], id)
+                    } else {
+                        per_value[j][v]
+                    };
+                    s += f64::from(cnt) * ((size + 2) as f64).ln() + f64::from(c.max_skew) - 1.0;
+                }
+                Some(s.round() as i64)
+            })
+            .collect()
+    }
+
+    proptest! {
+        /// Numbered domains score every node as label lookups do: zones with and without
+        /// labels (and an empty value), pods of the pod's app spread at random, the system
+        /// defaults (nodes lacking a key kept) and the pod's own constraints (such nodes
+        /// skipped); `score_into` gives `score` node by node.
+        #[test]
+        fn numbered_domains_score_as_labels_do(
+            zones in proptest::collection::vec(0u8..5, 1..12),
+            apps in proptest::collection::vec(0usize..3, 0..30),
+            own in any::<bool>(),
+            feasible_mask in any::<u16>(),
+        ) {
+            let mut nodes = Vec::new();
+            let mut topo = TopologyIndex::default();
+            for (i, &z) in zones.iter().enumerate() {
+                let alloc = Resources { cpu_m: 4000, memory_mib: 16_384, gpus: 0, pods: 110 };
+                let mut n = Node::ready(&format!("n{i}"), 0, "a", alloc);
+                n.labels.retain(|(k, _)| k != ZONE);
+                match z {
+                    0 => {}
+                    1 => n.labels.push((ZONE.into(), String::new())),
+                    z => n.labels.push((ZONE.into(), format!("zone-{z}"))),
+                }
+                n.labels.sort();
+                nodes.push(n);
+                topo.add_node(NodeId(i as u32));
+            }
+            let labels = |app: usize| -> Vec<(String, String)> {
+                vec![("app".to_string(), format!("app-{app}"))]
+            };
+            let mut pods = PodTable::default();
+            for (i, &app) in apps.iter().enumerate() {
+                let node = NodeId((i * 7 % nodes.len()) as u32);
+                let spec = PodSpec {
+                    name: format!("p{i}").into(),
+                    namespace: "default".into(),
+                    labels: labels(app).into(),
+                    owner: OwnerKind::ReplicaSet,
+                    ..Default::default()
+                };
+                let key = pods.insert(Pod::new(spec.clone(), i as u64));
+                nodes[node.0 as usize].pods.push(key);
+                topo.bind(key, &spec, node);
+            }
+            let constraints = if own {
+                let c = |key: &str, skew| TopologySpreadConstraint {
+                    max_skew: skew,
+                    topology_key: key.to_string(),
+                    when_unsatisfiable: WhenUnsatisfiable::ScheduleAnyway,
+                    selector: LabelSelector { match_labels: labels(0), match_expressions: vec![] },
+                    min_domains: None,
+                };
+                vec![c(ZONE, 2), c(HOSTNAME, 1)]
+            } else {
+                vec![]
+            };
+            let pod = PodSpec {
+                name: "new".into(),
+                namespace: "default".into(),
+                labels: labels(0).into(),
+                owner: OwnerKind::ReplicaSet,
+                constraints: Arc::new(PodConstraints {
+                    topology_spread: constraints,
+                    ..Default::default()
+                }),
+                ..Default::default()
+            };
+            let all: Vec<NodeId> = (0..nodes.len() as u32).map(NodeId).collect();
+            let feasible: Vec<NodeId> =
+                all.iter().copied().filter(|id| feasible_mask >> id.0 & 1 == 1).collect();
+            let want = by_labels(&pod, &Defaulting::System, &nodes, &feasible, &mut topo, &pods);
+            let st = pre_score(&pod, &Defaulting::System, &nodes, &all, &feasible, &pods, &mut topo)
+                .expect("a ReplicaSet pod is scored");
+            let mut got = Vec::new();
+            score_into(&st, &feasible, &topo, &mut got);
+            prop_assert_eq!(&got, &want);
+            let one_by_one: Vec<Option<i64>> =
+                feasible.iter().map(|&id| score(&st, id, &topo)).collect();
+            prop_assert_eq!(&one_by_one, &want);
+        }
+    }
+
+    proptest! {
+        /// The libm-free rounding gives what `f64::round` gives, halves and huge values included.
+        #[test]
+        fn round_nonneg_matches_round(
+            s in prop_oneof![
+                0.0f64..1e6,
+                (0u64..1_000_000).prop_map(|n| n as f64 + 0.5),
+                (0u64..1_000_000).prop_map(|n| n as f64 + 0.5 - f64::EPSILON * 4.0),
+                0.0f64..f64::MAX,
+                Just(0.49999999999999994),
+                Just(f64::INFINITY),
+                Just(4503599627370495.5),
+                Just(9.223_372_036_854_776e18),
+            ]
+        ) {
+            prop_assert_eq!(round_nonneg(s), s.round() as i64);
+        }
+    }
 }
