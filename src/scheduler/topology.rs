@@ -5,7 +5,9 @@
 //! query (selector + namespaces), a count per node, updated when a pod binds or leaves. A query is
 //! registered the first time a pod needs it (one scan of the bound pods), so the cost of a bind is
 //! one selector match per registered query. Pods with (anti-)affinity terms are also kept as
-//! "holders", because their terms constrain the pods that come after them.
+//! "holders", because their terms constrain the pods that come after them. Each topology key's
+//! domains are numbered per node once ([`TopologyIndex::key`]), so the plugins count per domain
+//! in vectors rather than by label value.
 
 use std::collections::BTreeMap;
 
@@ -166,9 +168,9 @@ impl TopologyIndex {
 
     /// The id of topology key `key`, registering it if new, with a domain number for every node
     /// of `nodes`. Nodes are numbered once, when a call first sees them (those appended since
-    /// the last call are numbered now): a node's labels must not change once it has been
-    /// scheduled onto, as in the engine, where they are set at launch. Debug builds check every
-    /// node against its labels on every call.
+    /// the last call are numbered now): a node's labels must not change after that, which holds
+    /// in the engine, where they are set at launch. Debug builds check every node against its
+    /// labels on every call.
     pub fn key(&mut self, key: &str, nodes: &[Node]) -> KeyId {
         let k = match self.key_ids.get(key) {
             Some(&k) => k,

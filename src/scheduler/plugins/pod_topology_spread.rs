@@ -329,23 +329,19 @@ pub fn pre_score(
     })
 }
 
-/// [`score`] of every node of `feasible`, in order, into `out` (cleared first).
-pub fn score_into(
-    state: &ScoreState,
-    feasible: &[NodeId],
-    topo: &TopologyIndex,
-    out: &mut Vec<Option<i64>>,
-) {
-    // Each constraint's vectors looked up once, not per node.
-    struct Resolved<'a> {
-        of: &'a NodeDomains,
-        /// Matching pods per node (hostname) or per domain (other keys).
-        per_node: Option<&'a [u32]>,
-        per_domain: &'a [Option<u32>],
-        weight: f64,
-        max_skew: f64,
-    }
-    let items: Vec<Resolved> = state
+/// One soft constraint's vectors, looked up once per cycle rather than per node.
+struct Resolved<'a> {
+    of: &'a NodeDomains,
+    /// Matching pods per node (hostname).
+    per_node: Option<&'a [u32]>,
+    /// Matching pods per domain (other keys).
+    per_domain: &'a [Option<u32>],
+    weight: f64,
+    max_skew: f64,
+}
+
+fn resolve<'a>(state: &'a ScoreState, topo: &'a TopologyIndex) -> Vec<Resolved<'a>> {
+    state
         .items
         .iter()
         .map(|it| Resolved {
@@ -355,46 +351,53 @@ pub fn score_into(
             weight: it.weight,
             max_skew: f64::from(it.max_skew),
         })
-        .collect();
-    out.clear();
-    out.extend(feasible.iter().map(|&id| {
-        if state.require_all && !has_all_keys(topo, &state.keys, id) {
-            return None;
-        }
-        let mut s = 0.0;
-        for it in &items {
-            let Some(d) = it.of.domain(id) else {
-                continue;
-            };
-            let cnt = match it.per_node {
-                Some(m) => m.get(id.0 as usize).copied().unwrap_or(0),
-                None => it.per_domain[d as usize].unwrap_or(0),
-            };
-            // The same operations in the same order as `score`.
-            s += f64::from(cnt) * it.weight + it.max_skew - 1.0;
-        }
-        Some(round_nonneg(s))
-    }));
+        .collect()
 }
 
-/// Raw score of node `id` (lower means less crowded); `None` for nodes the plugin ignores.
-pub fn score(state: &ScoreState, id: NodeId, topo: &TopologyIndex) -> Option<i64> {
+/// [`score`] with the constraints resolved.
+#[inline(always)]
+fn score_resolved(
+    state: &ScoreState,
+    items: &[Resolved],
+    topo: &TopologyIndex,
+    id: NodeId,
+) -> Option<i64> {
     if state.require_all && !has_all_keys(topo, &state.keys, id) {
         return None;
     }
     let mut s = 0.0;
-    for it in &state.items {
-        let Some(d) = topo.domains(it.key).domain(id) else {
+    for it in items {
+        let Some(d) = it.of.domain(id) else {
             continue;
         };
-        let cnt = if it.hostname {
-            topo.count(it.query, id)
-        } else {
-            it.domains.get(d).unwrap_or(0)
+        let cnt = match it.per_node {
+            Some(m) => m.get(id.0 as usize).copied().unwrap_or(0),
+            None => it.per_domain[d as usize].unwrap_or(0),
         };
-        s += f64::from(cnt) * it.weight + f64::from(it.max_skew) - 1.0;
+        s += f64::from(cnt) * it.weight + it.max_skew - 1.0;
     }
     Some(round_nonneg(s))
+}
+
+/// [`score`] of every node of `feasible`, in order, into `out` (cleared first).
+pub fn score_into(
+    state: &ScoreState,
+    feasible: &[NodeId],
+    topo: &TopologyIndex,
+    out: &mut Vec<Option<i64>>,
+) {
+    let items = resolve(state, topo);
+    out.clear();
+    out.extend(
+        feasible
+            .iter()
+            .map(|&id| score_resolved(state, &items, topo, id)),
+    );
+}
+
+/// Raw score of node `id` (lower means less crowded); `None` for nodes the plugin ignores.
+pub fn score(state: &ScoreState, id: NodeId, topo: &TopologyIndex) -> Option<i64> {
+    score_resolved(state, &resolve(state, topo), topo, id)
 }
 
 /// `s.round() as i64` (half away from zero) for `s >= 0` (a raw score: a sum of non-negative
