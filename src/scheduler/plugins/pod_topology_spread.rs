@@ -151,6 +151,11 @@ fn query_of(pod: &PodSpec, c: &TopologySpreadConstraint) -> PodQuery {
     }
 }
 
+/// True when the pod has a nodeSelector or required node affinity (else every node matches).
+fn has_node_affinity(pod: &PodSpec) -> bool {
+    !(pod.node_selector.is_empty() && pod.constraints.node_affinity.required.is_empty())
+}
+
 /// True when node `id` carries the label of every key.
 #[inline]
 fn has_all_keys(topo: &TopologyIndex, keys: &[KeyId], id: NodeId) -> bool {
@@ -182,18 +187,21 @@ pub fn pre_filter(
         .iter()
         .map(|c| topo.key(&c.topology_key, nodes))
         .collect();
+    let node_affinity = has_node_affinity(pod);
     let mut items = Vec::new();
     for (c, &k) in hard.into_iter().zip(&keys) {
         let query = topo.query(query_of(pod, c), nodes, pods);
         let mut domains = Domains::new(topo.domain_count(k));
         let of = topo.domains(k);
+        let matching = topo.counts(query);
         for &id in candidates {
             if !has_all_keys(topo, &keys, id)
-                || !super::node_affinity::matches(pod, &nodes[id.0 as usize])
+                || (node_affinity && !super::node_affinity::matches(pod, &nodes[id.0 as usize]))
             {
                 continue;
             }
-            *domains.meet(of.domain_or_empty(id)) += topo.count(query, id);
+            *domains.meet(of.domain_or_empty(id)) +=
+                matching.get(id.0 as usize).copied().unwrap_or(0);
         }
         let mut min = domains.min().unwrap_or(0);
         if let Some(md) = c.min_domains
@@ -303,8 +311,7 @@ pub fn pre_score(
     // Pods are counted on the candidates that pass the pod's node affinity (and carry every
     // key, when required): one constraint at a time, so the loop over the nodes reads two
     // vectors and writes a third. A pod without node affinity counts on every candidate.
-    let node_affinity =
-        !(pod.node_selector.is_empty() && pod.constraints.node_affinity.required.is_empty());
+    let node_affinity = has_node_affinity(pod);
     let counted = |id: NodeId| {
         (!require_all || has_all_keys(topo, &keys, id))
             && (!node_affinity || super::node_affinity::matches(pod, &nodes[id.0 as usize]))
