@@ -175,7 +175,8 @@ pub struct ClusterView<'a> {
     pub pods: &'a PodTable,
 }
 
-/// Runs the filters of the profile on one node, in upstream order.
+/// Runs the filters of the profile on node `id` (`node` is its record), in upstream order; the
+/// pod-dependent filters find the node's topology domains by its id.
 #[inline(always)]
 pub fn filter_node(
     profile: &Profile,
