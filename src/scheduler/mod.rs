@@ -437,6 +437,9 @@ impl Scheduler {
             trace.is_none() && state.spread_filter.is_none() && state.affinity_filter.is_none();
         let mut base = std::mem::take(&mut self.scratch.base);
         base.clear();
+        // Whether some node of the order has a taint, when this cycle already asked (an
+        // unnoted cluster answers by looking at every node).
+        let mut tainted = None;
         if cached {
             let profile = &self.profile;
             let cache = &mut self.scratch.cache;
@@ -454,8 +457,9 @@ impl Scheduler {
                 cache.refresh(view.nodes, view.order, judge);
             }
             let w = &profile.weights;
-            let only_base = (w.taint_toleration == 0
-                || !cache.order_may_have_taints(view.nodes, view.order))
+            tainted = (w.taint_toleration != 0)
+                .then(|| cache.order_may_have_taints(view.nodes, view.order));
+            let only_base = tainted != Some(true)
                 && (w.node_affinity == 0 || pod.constraints.node_affinity.preferred.is_empty())
                 && (w.pod_topology_spread == 0
                     || !pod_topology_spread::may_score(pod, &profile.spread_defaulting))
@@ -563,7 +567,7 @@ impl Scheduler {
         let totals = if trace.is_none() {
             let mut totals = std::mem::take(&mut self.scratch.totals);
             let precomputed = if cached { Some(&base[..]) } else { None };
-            self.score_fast(pod, view, topo, feasible, precomputed, &mut totals);
+            self.score_fast(pod, view, topo, feasible, precomputed, tainted, &mut totals);
             self.scratch.base = base;
             totals
         } else {
@@ -586,7 +590,9 @@ impl Scheduler {
     /// leaves the best node and the ties unchanged: a plugin whose normalised score is the same
     /// on every node (TaintToleration when no node has a PreferNoSchedule taint the pod minds,
     /// NodeAffinity without preferred terms) is skipped, the others are added in one pass with
-    /// reused buffers. Used when no trace is wanted.
+    /// reused buffers. Used when no trace is wanted. `tainted` is what
+    /// [`node_cache::NodeCache::order_may_have_taints`] said earlier in the cycle, if it was asked.
+    #[allow(clippy::too_many_arguments)]
     fn score_fast(
         &mut self,
         pod: &PodSpec,
@@ -594,6 +600,7 @@ impl Scheduler {
         topo: &mut TopologyIndex,
         feasible: &[NodeId],
         precomputed: Option<&[i64]>,
+        tainted: Option<bool>,
         totals: &mut Vec<i64>,
     ) {
         let p = &self.profile;
@@ -610,13 +617,11 @@ impl Scheduler {
                 );
             }
         }
-        let maybe_tainted = self
-            .scratch
-            .cache
-            .order_may_have_taints(view.nodes, view.order);
+        let cache = &mut self.scratch.cache;
+        let maybe_tainted = w.taint_toleration > 0
+            && tainted.unwrap_or_else(|| cache.order_may_have_taints(view.nodes, view.order));
         let raw = &mut self.scratch.raw;
-        if w.taint_toleration > 0
-            && maybe_tainted
+        if maybe_tainted
             && feasible
                 .iter()
                 .any(|id| !view.nodes[id.0 as usize].taints.is_empty())
