@@ -727,8 +727,11 @@ impl Scheduler {
         // data is read once (the nodes do not all fit in cache at 1,000+ nodes).
         let mut taint_raw = Vec::with_capacity(if w.taint_toleration > 0 { n } else { 0 });
         let mut affinity_raw = Vec::with_capacity(if w.node_affinity > 0 { n } else { 0 });
-        let mut spread_raw: Vec<Option<i64>> =
-            Vec::with_capacity(if spread.is_some() { n } else { 0 });
+        // Spread scores come from their own pass, which looks each constraint's vectors up once.
+        let mut spread_raw: Vec<Option<i64>> = Vec::new();
+        if let Some(st) = &spread {
+            pod_topology_spread::score_into(st, feasible, topo, &mut spread_raw);
+        }
         let mut pod_aff_raw = Vec::with_capacity(if affinity.is_some() { n } else { 0 });
         let mut fit_raw = Vec::with_capacity(if w.node_resources_fit > 0 { n } else { 0 });
         let mut balanced_raw = Vec::with_capacity(if w.balanced_allocation > 0 { n } else { 0 });
@@ -748,9 +751,6 @@ impl Scheduler {
                 } else {
                     0
                 });
-            }
-            if let Some(st) = &spread {
-                spread_raw.push(pod_topology_spread::score(st, id, topo));
             }
             if let Some(st) = &affinity {
                 pod_aff_raw.push(inter_pod_affinity::score(st, id));

@@ -100,9 +100,9 @@ fn id_of(ids: &[(&str, KeyId)], key: &str) -> KeyId {
 /// What the filter needs, computed once per cycle.
 #[derive(Debug, Default)]
 pub struct FilterState {
-    /// The topology keys of the pod's required affinity terms (one per term), with their node
-    /// numbering.
-    affinity_keys: Vec<(KeyId, NodeDomains)>,
+    /// The topology keys of the pod's required affinity terms (one per term); each has an entry
+    /// in `affinity_counts`, which holds its node numbering.
+    affinity_keys: Vec<KeyId>,
     affinity_counts: Pairs<u32>,
     /// Some pod was counted for the affinity terms (upstream: the count map is not empty).
     affinity_found: bool,
@@ -182,7 +182,8 @@ pub fn pre_filter(
             .iter()
             .map(|t| {
                 let k = id_of(&ids, &t.topology_key);
-                (k, topo.domains(k).clone())
+                st.affinity_counts.of_key(topo, k);
+                k
             })
             .collect();
     }
@@ -211,12 +212,11 @@ pub fn pre_filter(
 pub fn filter(st: &FilterState, id: NodeId) -> Result<(), FilterFailure> {
     if !st.affinity_keys.is_empty() {
         let mut pods_exist = true;
-        for (k, nodes) in &st.affinity_keys {
-            if nodes.domain(id).is_none() {
-                return Err(FilterFailure::PodAffinity);
-            }
-            if st.affinity_counts.at(*k, id).unwrap_or(0) == 0 {
-                pods_exist = false;
+        for &k in &st.affinity_keys {
+            match st.affinity_counts.at(k, id) {
+                None => return Err(FilterFailure::PodAffinity),
+                Some(0) => pods_exist = false,
+                Some(_) => {}
             }
         }
         let first_of_group = !st.affinity_found && st.self_match_all;

@@ -361,7 +361,7 @@ fn resolve<'a>(state: &'a ScoreState, topo: &'a TopologyIndex) -> Vec<Resolved<'
         .collect()
 }
 
-/// [`score`] with the constraints resolved.
+/// Raw score of node `id` (lower means less crowded); `None` for nodes the plugin ignores.
 #[inline(always)]
 fn score_resolved(
     state: &ScoreState,
@@ -386,7 +386,8 @@ fn score_resolved(
     Some(round_nonneg(s))
 }
 
-/// [`score`] of every node of `feasible`, in order, into `out` (cleared first).
+/// The raw score of every node of `feasible`, in order, into `out` (cleared first): lower
+/// means less crowded, `None` for nodes the plugin ignores.
 pub fn score_into(
     state: &ScoreState,
     feasible: &[NodeId],
@@ -400,11 +401,6 @@ pub fn score_into(
             .iter()
             .map(|&id| score_resolved(state, &items, topo, id)),
     );
-}
-
-/// Raw score of node `id` (lower means less crowded); `None` for nodes the plugin ignores.
-pub fn score(state: &ScoreState, id: NodeId, topo: &TopologyIndex) -> Option<i64> {
-    score_resolved(state, &resolve(state, topo), topo, id)
 }
 
 /// `s.round() as i64` (half away from zero) for `s >= 0` (a raw score: a sum of non-negative
@@ -602,8 +598,14 @@ mod tests {
             let mut got = Vec::new();
             score_into(&st, &feasible, &topo, &mut got);
             prop_assert_eq!(&got, &want);
-            let one_by_one: Vec<Option<i64>> =
-                feasible.iter().map(|&id| score(&st, id, &topo)).collect();
+            let one_by_one: Vec<Option<i64>> = feasible
+                .iter()
+                .map(|&id| {
+                    let mut one = Vec::new();
+                    score_into(&st, &[id], &topo, &mut one);
+                    one[0]
+                })
+                .collect();
             prop_assert_eq!(&one_by_one, &want);
         }
     }
