@@ -51,6 +51,8 @@ fn world(n: usize) -> World {
         };
         nodes.push(Node::ready(&format!("node-{i}"), z, ZONES[z], alloc));
         topo.add_node(NodeId(i as u32));
+        // Every node is Ready, in the scheduler's order (as the engine tells the index).
+        topo.set_candidate(NodeId(i as u32), true);
     }
     for (i, node) in nodes.iter_mut().enumerate() {
         for j in 0..4 {

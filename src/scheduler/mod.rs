@@ -661,8 +661,7 @@ impl Scheduler {
         {
             let raw_opt = &mut self.scratch.raw_opt;
             pod_topology_spread::score_into(&st, feasible, topo, raw_opt);
-            let norm = pod_topology_spread::normalize(raw_opt);
-            add_weighted(totals, &norm, w.pod_topology_spread);
+            pod_topology_spread::add_normalized(raw_opt, w.pod_topology_spread, totals);
         }
         if w.inter_pod_affinity > 0
             && let Some(st) = inter_pod_affinity::pre_score(
@@ -774,7 +773,7 @@ impl Scheduler {
             per_plugin.push(("NodeAffinity", w.node_affinity, affinity_raw, norm));
         }
         if spread.is_some() {
-            let norm = pod_topology_spread::normalize(&mut spread_raw);
+            let norm = pod_topology_spread::normalize(&spread_raw);
             let raw = spread_raw.iter().map(|s| s.unwrap_or(0)).collect();
             per_plugin.push(("PodTopologySpread", w.pod_topology_spread, raw, norm));
         }

@@ -82,6 +82,40 @@ impl NodeDomains {
     pub fn domain_or_empty(&self, id: NodeId) -> u32 {
         self.of_node[id.0 as usize] & !MISSING
     }
+
+    /// Adds each node's `per_node` count (0 past its end) to `sums` at the node's
+    /// [`NodeDomains::domain_or_empty`] number: per-domain totals over `ids`, in one tight
+    /// loop over plain slices (the scoring of every ReplicaSet pod runs it over all nodes).
+    pub fn sum_by_domain(
+        &self,
+        ids: impl Iterator<Item = NodeId>,
+        per_node: &[u32],
+        sums: &mut [u32],
+    ) {
+        let of_node = &self.of_node[..];
+        const LANES: usize = 4;
+        const SMALL: usize = 8;
+        if sums.len() <= SMALL {
+            // A few domains (zones): consecutive nodes of the zone-interleaved order add to
+            // different counters of four copies, so no add waits for the one before it
+            // to the same counter to be stored.
+            let mut lanes = [[0u32; SMALL]; LANES];
+            for (k, id) in ids.enumerate() {
+                let i = id.0 as usize;
+                let n = per_node.get(i).copied().unwrap_or(0);
+                lanes[k % LANES][(of_node[i] & !MISSING) as usize] += n;
+            }
+            for (d, s) in sums.iter_mut().enumerate() {
+                *s += lanes.iter().map(|l| l[d]).sum::<u32>();
+            }
+            return;
+        }
+        for id in ids {
+            let i = id.0 as usize;
+            let n = per_node.get(i).copied().unwrap_or(0);
+            sums[(of_node[i] & !MISSING) as usize] += n;
+        }
+    }
 }
 
 /// One registered topology key: its node numbering and the values behind the numbers.
@@ -142,6 +176,42 @@ pub struct TopologyIndex {
     pub preferred: Vec<Holder>,
     key_ids: BTreeMap<String, KeyId>,
     keys: Vec<KeyDomains>,
+    /// Per node id: in the scheduler's node order, as [`TopologyIndex::set_candidate`] was told.
+    candidate: Vec<bool>,
+    /// How many nodes are candidates.
+    candidate_count: usize,
+    /// `set_candidate` was called: the candidates follow the owner's node order.
+    order_tracked: bool,
+    /// Per query: its matching pods per domain over the candidate nodes, for the keys asked
+    /// for ([`TopologyIndex::track_totals`]), kept up to date by binds, unbinds, candidates
+    /// joining and leaving, and nodes being numbered.
+    totals: Vec<Vec<DomainTotals>>,
+}
+
+/// One query's matching pods per domain of one key, over the candidate nodes numbered for it.
+#[derive(Debug)]
+struct DomainTotals {
+    key: KeyId,
+    sums: Vec<u32>,
+}
+
+impl DomainTotals {
+    /// Adds `n` pods to (or, with `remove`, takes them from) the domain of numbered node `i`.
+    fn change(&mut self, of_node: &[u32], i: usize, n: u32, remove: bool) {
+        let Some(&d) = of_node.get(i) else {
+            // Not numbered yet: counted when the key numbers it.
+            return;
+        };
+        let d = (d & !MISSING) as usize;
+        if self.sums.len() <= d {
+            self.sums.resize(d + 1, 0);
+        }
+        if remove {
+            self.sums[d] -= n;
+        } else {
+            self.sums[d] += n;
+        }
+    }
 }
 
 impl TopologyIndex {
@@ -163,6 +233,7 @@ impl TopologyIndex {
         self.ids.insert(q.clone(), id);
         self.queries.push(q);
         self.counts.push(counts);
+        self.totals.push(Vec::new());
         id
     }
 
@@ -186,9 +257,23 @@ impl TopologyIndex {
             }
         };
         let kd = &mut self.keys[k];
-        for node in nodes.iter().skip(kd.nodes.of_node.len()) {
+        let numbered = kd.nodes.of_node.len();
+        for node in nodes.iter().skip(numbered) {
             let n = kd.of(node);
             kd.nodes.of_node.push(n);
+        }
+        // Candidates numbered just now join the totals kept for this key.
+        let of_node = &self.keys[k].nodes.of_node;
+        for i in numbered..of_node.len() {
+            if !self.candidate.get(i).copied().unwrap_or(false) {
+                continue;
+            }
+            for (q, tracked) in self.totals.iter_mut().enumerate() {
+                let n = self.counts[q].get(i).copied().unwrap_or(0);
+                for t in tracked.iter_mut().filter(|t| t.key == k && n > 0) {
+                    t.change(of_node, i, n, false);
+                }
+            }
         }
         #[cfg(debug_assertions)]
         for (i, node) in nodes.iter().enumerate() {
@@ -230,6 +315,81 @@ impl TopologyIndex {
         self.counts[q].get(node.0 as usize).copied().unwrap_or(0)
     }
 
+    fn is_candidate(&self, i: usize) -> bool {
+        self.candidate.get(i).copied().unwrap_or(false)
+    }
+
+    /// Node `id` joined (`on`) or left the scheduler's node order (the nodes that cycles filter
+    /// and score). An owner that tells every change lets [`TopologyIndex::candidate_totals`]
+    /// answer without a loop over the nodes; until the first call, it answers `None`.
+    pub fn set_candidate(&mut self, id: NodeId, on: bool) {
+        self.order_tracked = true;
+        let i = id.0 as usize;
+        if self.candidate.len() <= i {
+            self.candidate.resize(i + 1, false);
+        }
+        if self.candidate[i] == on {
+            return;
+        }
+        self.candidate[i] = on;
+        if on {
+            self.candidate_count += 1;
+        } else {
+            self.candidate_count -= 1;
+        }
+        for (q, tracked) in self.totals.iter_mut().enumerate() {
+            let n = self.counts[q].get(i).copied().unwrap_or(0);
+            for t in tracked.iter_mut().filter(|_| n > 0) {
+                t.change(&self.keys[t.key].nodes.of_node, i, n, !on);
+            }
+        }
+    }
+
+    /// Keeps query `q`'s per-domain totals of key `k` over the candidates from now on (one loop
+    /// over the numbered nodes, the first time a pair is asked for).
+    pub fn track_totals(&mut self, q: QueryId, k: KeyId) {
+        if self.totals[q].iter().any(|t| t.key == k) {
+            return;
+        }
+        let of_node = &self.keys[k].nodes.of_node;
+        let mut t = DomainTotals {
+            key: k,
+            sums: vec![0; self.keys[k].numbers.len()],
+        };
+        for (i, &n) in self.counts[q].iter().enumerate().take(of_node.len()) {
+            if n > 0 && self.is_candidate(i) {
+                t.change(of_node, i, n, false);
+            }
+        }
+        self.totals[q].push(t);
+    }
+
+    /// Query `q`'s matching pods per domain of key `k` (index: domain number; numbers past the
+    /// end have none) summed over `candidates`, which must be the nodes of the owner's order:
+    /// kept totals when [`TopologyIndex::track_totals`] asked for the pair and the owner tells
+    /// its order changes, else `None` (the caller sums over the candidates itself). Debug
+    /// builds check the answer against that sum.
+    pub fn candidate_totals(&self, q: QueryId, k: KeyId, candidates: &[NodeId]) -> Option<&[u32]> {
+        if !self.order_tracked || self.candidate_count != candidates.len() {
+            return None;
+        }
+        let t = self.totals[q].iter().find(|t| t.key == k)?;
+        #[cfg(debug_assertions)]
+        {
+            let mut want = vec![0u32; self.keys[k].numbers.len().max(t.sums.len())];
+            self.keys[k].nodes.sum_by_domain(
+                candidates.iter().copied(),
+                &self.counts[q],
+                &mut want,
+            );
+            let mut got = t.sums.clone();
+            got.resize(want.len(), 0);
+            debug_assert_eq!(got, want, "kept totals of query {q}, key {k}");
+            debug_assert!(candidates.iter().all(|id| self.is_candidate(id.0 as usize)));
+        }
+        Some(&t.sums)
+    }
+
     /// A node joined the cluster (with no pods yet).
     pub fn add_node(&mut self, node: NodeId) {
         for c in &mut self.counts {
@@ -241,12 +401,22 @@ impl TopologyIndex {
 
     /// A pod was bound to `node`.
     pub fn bind(&mut self, key: PodKey, pod: &PodSpec, node: NodeId) {
-        for (q, counts) in self.queries.iter().zip(self.counts.iter_mut()) {
+        let i = node.0 as usize;
+        let candidate = self.is_candidate(i);
+        for ((q, counts), tracked) in self
+            .queries
+            .iter()
+            .zip(self.counts.iter_mut())
+            .zip(self.totals.iter_mut())
+        {
             if q.matches(&pod.namespace, &pod.labels) {
-                if counts.len() <= node.0 as usize {
-                    counts.resize(node.0 as usize + 1, 0);
+                if counts.len() <= i {
+                    counts.resize(i + 1, 0);
                 }
-                counts[node.0 as usize] += 1;
+                counts[i] += 1;
+                for t in tracked.iter_mut().filter(|_| candidate) {
+                    t.change(&self.keys[t.key].nodes.of_node, i, 1, false);
+                }
             }
         }
         let c = &pod.constraints;
@@ -273,11 +443,22 @@ impl TopologyIndex {
 
     /// A pod left `node`.
     pub fn unbind(&mut self, key: PodKey, pod: &PodSpec, node: NodeId) {
-        for (q, counts) in self.queries.iter().zip(self.counts.iter_mut()) {
+        let i = node.0 as usize;
+        let candidate = self.is_candidate(i);
+        for ((q, counts), tracked) in self
+            .queries
+            .iter()
+            .zip(self.counts.iter_mut())
+            .zip(self.totals.iter_mut())
+        {
             if q.matches(&pod.namespace, &pod.labels)
-                && let Some(c) = counts.get_mut(node.0 as usize)
+                && let Some(c) = counts.get_mut(i)
+                && *c > 0
             {
-                *c = c.saturating_sub(1);
+                *c -= 1;
+                for t in tracked.iter_mut().filter(|_| candidate) {
+                    t.change(&self.keys[t.key].nodes.of_node, i, 1, true);
+                }
             }
         }
         if !pod.constraints.is_empty() {
@@ -292,5 +473,140 @@ impl TopologyIndex {
         !(self.required_anti.is_empty()
             && self.required_affinity.is_empty()
             && self.preferred.is_empty())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::pod::Pod;
+    use crate::cluster::resources::Resources;
+    use proptest::prelude::*;
+
+    const ZONE: &str = "topology.kubernetes.io/zone";
+    const ZONES: [&str; 3] = ["a", "b", "c"];
+
+    #[derive(Clone, Debug)]
+    enum Op {
+        /// A node in zone 0..3, or (3) one without a zone label.
+        AddNode(usize),
+        SetCandidate(usize, bool),
+        Bind(usize, usize),
+        /// Unbinds the n-th bound pod (modulo how many are bound).
+        Unbind(usize),
+        /// A cycle: numbers the nodes added since the last one and checks the totals.
+        Key,
+        /// Registers the query and keeps its zone totals.
+        Track,
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            (0..4usize).prop_map(Op::AddNode),
+            (0..12usize, any::<bool>()).prop_map(|(n, on)| Op::SetCandidate(n, on)),
+            (0..12usize, 0..3usize).prop_map(|(n, app)| Op::Bind(n, app)),
+            (0..64usize).prop_map(Op::Unbind),
+            Just(Op::Key),
+            Just(Op::Track),
+        ]
+    }
+
+    fn spec(app: usize) -> PodSpec {
+        PodSpec {
+            name: "p".into(),
+            namespace: "default".into(),
+            labels: vec![("app".to_string(), format!("app-{app}"))].into(),
+            ..Default::default()
+        }
+    }
+
+    proptest! {
+        /// The kept totals equal a count, by zone value, of the matching pods bound to the
+        /// candidates, whatever the order of binds, unbinds, candidates joining and leaving,
+        /// nodes being added and numbered, and the pair being tracked.
+        #[test]
+        fn kept_totals_equal_a_count_over_the_candidates(ops in prop::collection::vec(op(), 1..80)) {
+            let mut topo = TopologyIndex::default();
+            let mut nodes: Vec<Node> = Vec::new();
+            let mut pods = PodTable::default();
+            let mut bound: Vec<(PodKey, usize, usize)> = Vec::new();
+            let mut candidate: Vec<bool> = Vec::new();
+            let query = PodQuery {
+                selector: LabelSelector {
+                    match_labels: vec![("app".to_string(), "app-0".to_string())],
+                    match_expressions: vec![],
+                },
+                namespaces: vec!["default".to_string()],
+            };
+            let mut tracked: Option<(QueryId, KeyId)> = None;
+            let mut told = false;
+            for op in ops {
+                let cycle = matches!(op, Op::Key | Op::Track);
+                match op {
+                    Op::AddNode(z) => {
+                        let i = nodes.len();
+                        let mut node = Node::ready(&format!("n{i}"), z % 3, ZONES[z % 3], Resources::default());
+                        if z == 3 {
+                            node.labels.retain(|(k, _)| k != ZONE);
+                        }
+                        nodes.push(node);
+                        candidate.push(false);
+                        topo.add_node(NodeId(i as u32));
+                    }
+                    Op::SetCandidate(n, on) if n < nodes.len() => {
+                        topo.set_candidate(NodeId(n as u32), on);
+                        candidate[n] = on;
+                        told = true;
+                    }
+                    Op::Bind(n, app) if n < nodes.len() => {
+                        let s = spec(app);
+                        let key = pods.insert(Pod::new(s.clone(), 0));
+                        nodes[n].pods.push(key);
+                        topo.bind(key, &s, NodeId(n as u32));
+                        bound.push((key, n, app));
+                    }
+                    Op::Unbind(k) if !bound.is_empty() => {
+                        let (key, n, app) = bound.remove(k % bound.len());
+                        nodes[n].pods.retain(|&p| p != key);
+                        topo.unbind(key, &spec(app), NodeId(n as u32));
+                    }
+                    Op::Key => {}
+                    Op::Track => {
+                        let k = topo.key(ZONE, &nodes);
+                        let q = topo.query(query.clone(), &nodes, &pods);
+                        topo.track_totals(q, k);
+                        tracked = Some((q, k));
+                    }
+                    _ => continue,
+                }
+                // A cycle: it numbers the nodes added since the last one, then asks.
+                let Some((q, k)) = tracked.filter(|_| cycle) else {
+                    continue;
+                };
+                topo.key(ZONE, &nodes);
+                let candidates: Vec<NodeId> = (0..nodes.len())
+                    .filter(|&i| candidate[i])
+                    .map(|i| NodeId(i as u32))
+                    .collect();
+                let kept = topo.candidate_totals(q, k, &candidates);
+                // Until the owner tells its order, the caller sums itself.
+                prop_assert_eq!(kept.is_some(), told);
+                let mut by_value: BTreeMap<String, u32> = BTreeMap::new();
+                for &(_, n, app) in &bound {
+                    if candidate[n] && app == 0 {
+                        let v = nodes[n].label(ZONE).unwrap_or("").to_string();
+                        *by_value.entry(v).or_default() += 1;
+                    }
+                }
+                let of = topo.domains(k);
+                let Some(kept) = kept else { continue };
+                for (i, node) in nodes.iter().enumerate() {
+                    let d = of.domain_or_empty(NodeId(i as u32)) as usize;
+                    let v = node.label(ZONE).unwrap_or("");
+                    let want = by_value.get(v).copied().unwrap_or(0);
+                    prop_assert_eq!(kept.get(d).copied().unwrap_or(0), want, "zone {:?}", v);
+                }
+            }
+        }
     }
 }

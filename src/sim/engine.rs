@@ -1834,6 +1834,7 @@ impl<'s> Engine<'s> {
         self.nodes_launching -= 1;
         let pos = self.ready_nodes.partition_point(|&n| n < id);
         self.ready_nodes.insert(pos, id);
+        self.topo.set_candidate(id, true);
         self.zone_lists.join(self.nodes[id.0 as usize].zone, id);
         self.zone_lists.order_into(&mut self.order);
         debug_assert_eq!(self.order, node_tree_order(&self.nodes, &self.ready_nodes));

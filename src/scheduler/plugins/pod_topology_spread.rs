@@ -270,17 +270,26 @@ pub fn pre_score(
     }
     // Nodes lacking a key are ignored unless the constraints are the system defaults.
     let require_all = own || *defaulting != Defaulting::System;
+    let node_affinity = has_node_affinity(pod);
+    // Pods counted on every candidate: per-domain totals can be kept between cycles.
+    let all_counted = !(require_all || node_affinity);
     let mut items: Vec<ScoreItem> = soft
         .iter()
         .map(|c| {
             let key = topo.key(&c.topology_key, nodes);
+            let hostname = c.topology_key == HOSTNAME;
+            let query = topo.query(query_of(pod, c), nodes, pods);
+            if all_counted && !hostname {
+                topo.track_totals(query, key);
+            }
             ScoreItem {
                 key,
                 max_skew: c.max_skew,
-                hostname: c.topology_key == HOSTNAME,
-                query: topo.query(query_of(pod, c), nodes, pods),
+                hostname,
+                query,
                 weight: 0.0,
-                domains: Domains::new(topo.domain_count(key)),
+                // Hostname counts are read per node, from the query: no domain vector.
+                domains: Domains::new(if hostname { 0 } else { topo.domain_count(key) }),
             }
         })
         .collect();
@@ -294,9 +303,14 @@ pub fn pre_score(
     };
     for it in items.iter_mut().filter(|it| !it.hostname) {
         let of = topo.domains(it.key);
+        let every = it.domains.counts.len();
         for &id in feasible {
             if scored(id) {
                 it.domains.meet(of.domain_or_empty(id));
+                if it.domains.met == every {
+                    // Every domain met (three zones: within the first few nodes).
+                    break;
+                }
             }
         }
     }
@@ -311,21 +325,37 @@ pub fn pre_score(
     // Pods are counted on the candidates that pass the pod's node affinity (and carry every
     // key, when required): one constraint at a time, so the loop over the nodes reads two
     // vectors and writes a third. A pod without node affinity counts on every candidate.
-    let node_affinity = has_node_affinity(pod);
     let counted = |id: NodeId| {
         (!require_all || has_all_keys(topo, &keys, id))
             && (!node_affinity || super::node_affinity::matches(pod, &nodes[id.0 as usize]))
     };
+    // Every domain's sum is taken (kept between cycles, or in one branch-free loop), and only
+    // the met domains keep theirs.
+    let mut summed = Vec::new();
     for it in items.iter_mut().filter(|it| !it.hostname) {
         let of = topo.domains(it.key);
         let matching = topo.counts(it.query);
         let counts = &mut it.domains.counts;
-        for &id in candidates {
-            if (require_all || node_affinity) && !counted(id) {
-                continue;
+        let kept = all_counted
+            .then(|| topo.candidate_totals(it.query, it.key, candidates))
+            .flatten();
+        let sums = match kept {
+            Some(kept) => kept,
+            None => {
+                summed.clear();
+                summed.resize(counts.len(), 0u32);
+                if all_counted {
+                    of.sum_by_domain(candidates.iter().copied(), matching, &mut summed);
+                } else {
+                    let ids = candidates.iter().copied().filter(|&id| counted(id));
+                    of.sum_by_domain(ids, matching, &mut summed);
+                }
+                &summed[..]
             }
-            if let Some(c) = counts[of.domain_or_empty(id) as usize].as_mut() {
-                *c += matching.get(id.0 as usize).copied().unwrap_or(0);
+        };
+        for (c, &sum) in counts.iter_mut().zip(sums) {
+            if let Some(c) = c.as_mut() {
+                *c += sum;
             }
         }
     }
@@ -339,24 +369,51 @@ pub fn pre_score(
 /// One soft constraint's vectors, looked up once per cycle rather than per node.
 struct Resolved<'a> {
     of: &'a NodeDomains,
-    /// Matching pods per node (hostname).
-    per_node: Option<&'a [u32]>,
-    /// Matching pods per domain (other keys).
-    per_domain: &'a [Option<u32>],
-    weight: f64,
-    max_skew: f64,
+    terms: Terms<'a>,
+}
+
+/// A constraint's term of a node's raw score, `count × weight + maxSkew − 1`.
+enum Terms<'a> {
+    /// Hostname: matching pods per node, the term worked out per node.
+    PerNode {
+        counts: &'a [u32],
+        weight: f64,
+        max_skew: f64,
+    },
+    /// Other keys: the term of each domain, worked out once (the same operations in the same
+    /// order as per node, so the same value).
+    PerDomain(Vec<f64>),
+}
+
+fn term(count: u32, weight: f64, max_skew: f64) -> f64 {
+    f64::from(count) * weight + max_skew - 1.0
 }
 
 fn resolve<'a>(state: &'a ScoreState, topo: &'a TopologyIndex) -> Vec<Resolved<'a>> {
     state
         .items
         .iter()
-        .map(|it| Resolved {
-            of: topo.domains(it.key),
-            per_node: it.hostname.then(|| topo.counts(it.query)),
-            per_domain: &it.domains.counts,
-            weight: it.weight,
-            max_skew: f64::from(it.max_skew),
+        .map(|it| {
+            let max_skew = f64::from(it.max_skew);
+            let terms = if it.hostname {
+                Terms::PerNode {
+                    counts: topo.counts(it.query),
+                    weight: it.weight,
+                    max_skew,
+                }
+            } else {
+                Terms::PerDomain(
+                    it.domains
+                        .counts
+                        .iter()
+                        .map(|c| term(c.unwrap_or(0), it.weight, max_skew))
+                        .collect(),
+                )
+            };
+            Resolved {
+                of: topo.domains(it.key),
+                terms,
+            }
         })
         .collect()
 }
@@ -377,11 +434,18 @@ fn score_resolved(
         let Some(d) = it.of.domain(id) else {
             continue;
         };
-        let cnt = match it.per_node {
-            Some(m) => m.get(id.0 as usize).copied().unwrap_or(0),
-            None => it.per_domain[d as usize].unwrap_or(0),
+        s += match &it.terms {
+            Terms::PerNode {
+                counts,
+                weight,
+                max_skew,
+            } => term(
+                counts.get(id.0 as usize).copied().unwrap_or(0),
+                *weight,
+                *max_skew,
+            ),
+            Terms::PerDomain(terms) => terms[d as usize],
         };
-        s += f64::from(cnt) * it.weight + it.max_skew - 1.0;
     }
     Some(round_nonneg(s))
 }
@@ -415,7 +479,15 @@ fn round_nonneg(s: f64) -> i64 {
 }
 
 /// Normalises raw scores so the least crowded node gets 100; ignored nodes get 0.
-pub fn normalize(scores: &mut [Option<i64>]) -> Vec<i64> {
+pub fn normalize(scores: &[Option<i64>]) -> Vec<i64> {
+    let mut out = vec![0; scores.len()];
+    add_normalized(scores, 1, &mut out);
+    out
+}
+
+/// Adds `weight` × each node's [`normalize`]d score to its total, without the vector of
+/// normalised scores (the scheduler's fast path only sums them).
+pub fn add_normalized(scores: &[Option<i64>], weight: i64, totals: &mut [i64]) {
     let present = scores.iter().flatten();
     let max = present.clone().copied().max().unwrap_or(0);
     let min = present.copied().min().unwrap_or(0);
@@ -430,15 +502,15 @@ pub fn normalize(scores: &mut [Option<i64>]) -> Vec<i64> {
             *t = normal(min + i as i64);
         }
     }
-    scores
-        .iter()
-        .map(|s| match s {
-            None => 0,
-            Some(_) if max == 0 => MAX_NODE_SCORE,
-            Some(s) if tabled => table[(s - min) as usize],
-            Some(s) => normal(*s),
-        })
-        .collect()
+    for (t, s) in totals.iter_mut().zip(scores) {
+        *t += weight
+            * match s {
+                None => 0,
+                Some(_) if max == 0 => MAX_NODE_SCORE,
+                Some(s) if tabled => table[(s - min) as usize],
+                Some(s) => normal(*s),
+            };
+    }
 }
 
 #[cfg(test)]
@@ -627,7 +699,7 @@ mod tests {
                     Some(s) => MAX_NODE_SCORE * (max + min - s) / max,
                 })
                 .collect();
-            prop_assert_eq!(normalize(&mut raw.clone()), want);
+            prop_assert_eq!(normalize(&raw), want);
         }
     }
 

@@ -528,6 +528,7 @@ impl Engine<'_> {
             NodeState::Launching => self.nodes_launching -= 1,
             NodeState::Ready => {
                 self.ready_nodes.retain(|&x| x != id);
+                self.topo.set_candidate(id, false);
                 self.zone_lists.leave(n.zone, id);
                 self.zone_lists.order_into(&mut self.order);
                 debug_assert_eq!(
