@@ -460,11 +460,70 @@ pub fn score_into(
 ) {
     let items = resolve(state, topo);
     out.clear();
+    if let Some(pair) = Pair::of(&items) {
+        // A node's raw score depends only on its domain and its own matching pods: worked out
+        // once per (domain, count), from the first node that has them.
+        let mut table = [None; PAIR_DOMAINS * PAIR_COUNTS];
+        out.extend(feasible.iter().map(|&id| {
+            let slot = pair.slot(id).map(|i| &mut table[i]);
+            match slot {
+                Some(Some(s)) => Some(*s),
+                Some(empty) => {
+                    let s = score_resolved(state, &items, topo, id);
+                    *empty = s;
+                    s
+                }
+                None => score_resolved(state, &items, topo, id),
+            }
+        }));
+        return;
+    }
     out.extend(
         feasible
             .iter()
             .map(|&id| score_resolved(state, &items, topo, id)),
     );
+}
+
+/// Domains and per-node counts a [`Pair`] table covers; other nodes are scored one by one.
+const PAIR_DOMAINS: usize = 8;
+const PAIR_COUNTS: usize = 16;
+
+/// The shape of the system defaults (and of many pods' own constraints): one hostname
+/// constraint and one over another key, such as the zone.
+struct Pair<'a> {
+    host: &'a NodeDomains,
+    counts: &'a [u32],
+    other: &'a NodeDomains,
+}
+
+impl<'a> Pair<'a> {
+    fn of(items: &[Resolved<'a>]) -> Option<Pair<'a>> {
+        let (host, other) = match items {
+            [a, b] if matches!(a.terms, Terms::PerNode { .. }) => (a, b),
+            [a, b] => (b, a),
+            _ => return None,
+        };
+        let (Terms::PerNode { counts, .. }, Terms::PerDomain(terms)) = (&host.terms, &other.terms)
+        else {
+            return None;
+        };
+        (terms.len() <= PAIR_DOMAINS).then_some(Pair {
+            host: host.of,
+            counts,
+            other: other.of,
+        })
+    }
+
+    /// The table slot of node `id`: its domain and count, when it has both labels (so no key
+    /// is missing) and the table covers them.
+    #[inline]
+    fn slot(&self, id: NodeId) -> Option<usize> {
+        self.host.domain(id)?;
+        let d = self.other.domain(id)? as usize;
+        let c = self.counts.get(id.0 as usize).copied().unwrap_or(0) as usize;
+        (c < PAIR_COUNTS).then_some(d * PAIR_COUNTS + c)
+    }
 }
 
 /// `s.round() as i64` (half away from zero) for `s >= 0` (a raw score: a sum of non-negative
@@ -680,6 +739,56 @@ mod tests {
                 .collect();
             prop_assert_eq!(&one_by_one, &want);
         }
+    }
+
+    /// Nodes of one zone whose counts differ by the table's width are scored apart: past the
+    /// width, nodes are scored one by one rather than sharing a slot.
+    #[test]
+    fn crowded_nodes_are_scored_past_the_table() {
+        let mut nodes = Vec::new();
+        let mut topo = TopologyIndex::default();
+        let mut pods = PodTable::default();
+        let spec = PodSpec {
+            name: "p".into(),
+            namespace: "default".into(),
+            labels: vec![("app".to_string(), "web".to_string())].into(),
+            owner: OwnerKind::ReplicaSet,
+            ..Default::default()
+        };
+        for (i, crowd) in [3, 3 + PAIR_COUNTS, 2 * PAIR_COUNTS + 3]
+            .into_iter()
+            .enumerate()
+        {
+            let alloc = Resources {
+                cpu_m: 4000,
+                memory_mib: 16_384,
+                gpus: 0,
+                pods: 110,
+            };
+            nodes.push(Node::ready(&format!("n{i}"), 0, "a", alloc));
+            topo.add_node(NodeId(i as u32));
+            for _ in 0..crowd {
+                let key = pods.insert(Pod::new(spec.clone(), 0));
+                nodes[i].pods.push(key);
+                topo.bind(key, &spec, NodeId(i as u32));
+            }
+        }
+        let all: Vec<NodeId> = (0..3).map(NodeId).collect();
+        let want = by_labels(&spec, &Defaulting::System, &nodes, &all, &mut topo, &pods);
+        let st = pre_score(
+            &spec,
+            &Defaulting::System,
+            &nodes,
+            &all,
+            &all,
+            &pods,
+            &mut topo,
+        )
+        .expect("a ReplicaSet pod is scored");
+        let mut got = Vec::new();
+        score_into(&st, &all, &topo, &mut got);
+        assert_eq!(got, want);
+        assert!(want[0] < want[1] && want[1] < want[2], "{want:?}");
     }
 
     proptest! {
