@@ -198,6 +198,13 @@ pub fn filter_node(
     if f.node_resources_fit {
         node_resources_fit::filter(pod, node)?;
     }
+    pod_dependent_filters(state, id)
+}
+
+/// The filters of [`filter_node`] that read other pods (PodTopologySpread, InterPodAffinity),
+/// run after the node-local ones.
+#[inline]
+fn pod_dependent_filters(state: &CycleState, id: NodeId) -> Result<(), FilterFailure> {
     if let Some(s) = &state.spread_filter {
         pod_topology_spread::filter(s, id)?;
     }
@@ -437,6 +444,10 @@ impl Scheduler {
             trace.is_none() && state.spread_filter.is_none() && state.affinity_filter.is_none();
         let mut base = std::mem::take(&mut self.scratch.base);
         base.clear();
+        // `base` holds each feasible node's base score (the memoised walks fill it).
+        let mut with_base = cached;
+        // Some processed node failed a node-local filter without being listed in `failures`.
+        let mut local_failures = false;
         // Whether some node of the order has a taint, when this cycle already asked (an
         // unnoted cluster answers by looking at every node).
         let mut tainted = None;
@@ -505,6 +516,54 @@ impl Scheduler {
             } else {
                 walk_memo(cache, nodes, head, tail, want, &judged, collect)
             };
+        } else if trace.is_none() {
+            // Pod-dependent filters (topology spread, inter-pod affinity) with the node-local
+            // verdict memoised: a node counts towards `want` only when it passes both. Other
+            // pods are asked first, so a node they rule out costs the node-local filters but no
+            // score; its failure is the node-local one if it also has one, as in filter_node.
+            // Node-local failures are not listed, only noted.
+            let cache = &mut self.scratch.cache;
+            cache.prepare(pod, view.nodes.len());
+            let judged = Judged::new(&self.profile, pod);
+            let first = cache.first_cycle();
+            let mut found = 0;
+            'walk: for part in [head, tail] {
+                for &id in part {
+                    if found >= want {
+                        break 'walk;
+                    }
+                    processed += 1;
+                    let node = &view.nodes[id.0 as usize];
+                    if let Err(f) = pod_dependent_filters(state, id) {
+                        if judged.filters.passes(node) {
+                            failures.push((id, f));
+                        } else {
+                            local_failures = true;
+                        }
+                        continue;
+                    }
+                    let verdict = match first {
+                        node_cache::FirstCycle::No => {
+                            cache.verdict(id, node, || judged.judge(node))
+                        }
+                        node_cache::FirstCycle::Record => {
+                            let v = judged.judge(node);
+                            cache.record(id, node, v);
+                            v
+                        }
+                        node_cache::FirstCycle::Skip => judged.judge(node),
+                    };
+                    match verdict {
+                        Some(s) => {
+                            feasible.push(id);
+                            base.push(s);
+                            found += 1;
+                        }
+                        None => local_failures = true,
+                    }
+                }
+            }
+            with_base = true;
         } else {
             for &id in head.iter().chain(tail) {
                 if feasible.len() >= want {
@@ -544,7 +603,7 @@ impl Scheduler {
         if feasible.is_empty() {
             let mut u = Unschedulable {
                 nodes: all,
-                only_pod_dependent: !failures.is_empty(),
+                only_pod_dependent: !failures.is_empty() && !local_failures,
                 ..Default::default()
             };
             // The reason texts are only read when the cycle is explained (a pending pod's
@@ -566,7 +625,7 @@ impl Scheduler {
         }
         let totals = if trace.is_none() {
             let mut totals = std::mem::take(&mut self.scratch.totals);
-            let precomputed = if cached { Some(&base[..]) } else { None };
+            let precomputed = if with_base { Some(&base[..]) } else { None };
             self.score_fast(pod, view, topo, feasible, precomputed, tainted, &mut totals);
             self.scratch.base = base;
             totals
@@ -1344,6 +1403,177 @@ mod tests {
                 lists.order_into(&mut order);
                 prop_assert_eq!(&order, &node_tree_order(&nodes, &ready));
             }
+        }
+    }
+
+    proptest! {
+        /// A pod with pod-dependent filters (zone spread DoNotSchedule, hostname anti-affinity)
+        /// gets the same verdict from the memoised cycle as from the explained one, which runs
+        /// every filter on every node: the same node, or no node with the same "only other pods
+        /// are in the way" answer. Several cycles in a row, so the memo is also read.
+        #[test]
+        fn memoised_pod_dependent_cycles_match_explained_ones(
+            nodes_spec in proptest::collection::vec((0usize..3, 500u64..4000, any::<bool>()), 1..130),
+            placed in proptest::collection::vec((0usize..130, 0usize..3), 0..200),
+            spread in any::<bool>(),
+            anti in any::<bool>(),
+            cpu in prop_oneof![Just(100u64), 100u64..3000],
+            seed in 0u64..1000,
+        ) {
+            use crate::cluster::pod::{Pod, PodTable};
+            use crate::workload::constraints::{
+                LabelSelector, PodAffinity, PodAffinityTerm, PodConstraints,
+                TopologySpreadConstraint, WhenUnsatisfiable,
+            };
+            use std::sync::Arc;
+            const ZONES: [&str; 3] = ["a", "b", "c"];
+            let app = |a: usize| vec![("app".to_string(), format!("app-{a}"))];
+            let mut nodes = Vec::new();
+            let mut topo = TopologyIndex::default();
+            for (i, &(z, cpu_m, cordoned)) in nodes_spec.iter().enumerate() {
+                let alloc = Resources { cpu_m, memory_mib: 16_384, gpus: 0, pods: 110 };
+                let mut n = Node::ready(&format!("n{i}"), z, ZONES[z], alloc);
+                n.unschedulable = cordoned && i % 4 == 0;
+                nodes.push(n);
+                topo.add_node(NodeId(i as u32));
+            }
+            let mut pods = PodTable::default();
+            for (k, &(n, a)) in placed.iter().enumerate() {
+                let n = n % nodes.len();
+                let spec = PodSpec {
+                    name: format!("p{k}").into(),
+                    namespace: "default".into(),
+                    labels: app(a).into(),
+                    requests: Resources::pod(200, 256, 0),
+                    ..Default::default()
+                };
+                let key = pods.insert(Pod::new(spec.clone(), 0));
+                nodes[n].add_requests(spec.requests, 0);
+                nodes[n].pods.push(key);
+                topo.bind(key, &spec, NodeId(n as u32));
+            }
+            let sel = LabelSelector { match_labels: app(0), match_expressions: vec![] };
+            let mut constraints = PodConstraints::default();
+            if spread || !anti {
+                constraints.topology_spread = vec![TopologySpreadConstraint {
+                    max_skew: 1,
+                    topology_key: pod_topology_spread::ZONE.into(),
+                    when_unsatisfiable: WhenUnsatisfiable::DoNotSchedule,
+                    selector: sel.clone(),
+                    min_domains: None,
+                }];
+            }
+            if anti {
+                constraints.pod_anti_affinity = PodAffinity {
+                    required: vec![PodAffinityTerm {
+                        selector: sel,
+                        namespaces: vec![],
+                        topology_key: pod_topology_spread::HOSTNAME.into(),
+                    }],
+                    preferred: vec![],
+                };
+            }
+            let pod = PodSpec {
+                name: "new".into(),
+                namespace: "default".into(),
+                labels: app(0).into(),
+                requests: Resources::pod(cpu, 512, 0),
+                constraints: Arc::new(constraints),
+                ..Default::default()
+            };
+            let ready: Vec<NodeId> = (0..nodes.len() as u32).map(NodeId).collect();
+            let order = node_tree_order(&nodes, &ready);
+            let view = ClusterView { nodes: &nodes, order: &order, pods: &pods };
+            let mut memoised = Scheduler::new(Profile::default(), crate::sim::rng::stream(seed, "s"));
+            let mut explained = Scheduler::new(Profile::default(), crate::sim::rng::stream(seed, "s"));
+            for _ in 0..3 {
+                let fast = memoised.schedule(&pod, &view, &mut topo, None);
+                let mut trace = CycleTrace::default();
+                let slow = explained.schedule(&pod, &view, &mut topo, Some(&mut trace));
+                match (fast, slow) {
+                    (Ok(a), Ok(b)) => prop_assert_eq!(a, b),
+                    (Err(a), Err(b)) => {
+                        prop_assert_eq!(a.nodes, b.nodes);
+                        prop_assert_eq!(a.only_pod_dependent, b.only_pod_dependent);
+                    }
+                    (a, b) => prop_assert!(false, "memoised {:?}, explained {:?}", a, b),
+                }
+            }
+        }
+    }
+
+    /// Every node holds a pod the new pod's hostname anti-affinity rejects: only other pods
+    /// are in the way, unless one node fails a node-local filter (here, one cordoned node,
+    /// with or without such a pod), which no pod leaving would fix.
+    #[test]
+    fn one_node_local_failure_makes_a_pod_dependent_verdict_mixed() {
+        use crate::cluster::pod::{Pod, PodTable};
+        use crate::workload::PodConstraints;
+        use crate::workload::constraints::{LabelSelector, PodAffinity, PodAffinityTerm};
+        use std::sync::Arc;
+        let web = || vec![("app".to_string(), "web".to_string())];
+        for (cordoned, web_on_cordoned) in [(false, true), (true, true), (true, false)] {
+            let mut nodes = Vec::new();
+            let mut topo = TopologyIndex::default();
+            let mut pods = PodTable::default();
+            for i in 0..3 {
+                let alloc = Resources {
+                    cpu_m: 4000,
+                    memory_mib: 16_384,
+                    gpus: 0,
+                    pods: 110,
+                };
+                let mut n = Node::ready(&format!("n{i}"), i, "z", alloc);
+                n.unschedulable = cordoned && i == 1;
+                let spec = PodSpec {
+                    name: format!("web-{i}").into(),
+                    namespace: "default".into(),
+                    labels: if i == 1 && !web_on_cordoned {
+                        vec![]
+                    } else {
+                        web()
+                    }
+                    .into(),
+                    ..Default::default()
+                };
+                let key = pods.insert(Pod::new(spec.clone(), 0));
+                n.pods.push(key);
+                nodes.push(n);
+                topo.add_node(NodeId(i as u32));
+                topo.bind(key, &spec, NodeId(i as u32));
+            }
+            let pod = PodSpec {
+                name: "new".into(),
+                namespace: "default".into(),
+                labels: web().into(),
+                constraints: Arc::new(PodConstraints {
+                    pod_anti_affinity: PodAffinity {
+                        required: vec![PodAffinityTerm {
+                            selector: LabelSelector {
+                                match_labels: web(),
+                                match_expressions: vec![],
+                            },
+                            namespaces: vec![],
+                            topology_key: pod_topology_spread::HOSTNAME.into(),
+                        }],
+                        preferred: vec![],
+                    },
+                    ..Default::default()
+                }),
+                ..Default::default()
+            };
+            let order: Vec<NodeId> = (0..3).map(NodeId).collect();
+            let view = ClusterView {
+                nodes: &nodes,
+                order: &order,
+                pods: &pods,
+            };
+            let mut s = Scheduler::new(Profile::default(), crate::sim::rng::stream(1, "s"));
+            let u = s.schedule(&pod, &view, &mut topo, None).unwrap_err();
+            assert_eq!(
+                u.only_pod_dependent, !cordoned,
+                "cordoned: {cordoned}, web pod on it: {web_on_cordoned}"
+            );
         }
     }
 
