@@ -126,6 +126,11 @@ struct KeyDomains {
     /// Value → number, numbered in the order values were first met (numbers are only compared
     /// and used as indices, never ordered, so the order cannot leak into outputs).
     numbers: BTreeMap<String, u32>,
+    /// Numbered candidate nodes per domain number ([`NodeDomains::domain_or_empty`]), kept
+    /// like [`TopologyIndex`]'s totals.
+    candidates_in: Vec<u32>,
+    /// Numbered candidate nodes that lack the label.
+    candidates_missing: u32,
 }
 
 impl KeyDomains {
@@ -136,6 +141,25 @@ impl KeyDomains {
         let n = self.numbers.len() as u32;
         self.numbers.insert(value.to_string(), n);
         n
+    }
+
+    /// Counts numbered node `i` in (`join`) or out of the candidates.
+    fn count_candidate(&mut self, i: usize, join: bool) {
+        let Some(&n) = self.nodes.of_node.get(i) else {
+            return;
+        };
+        let d = (n & !MISSING) as usize;
+        if self.candidates_in.len() <= d {
+            self.candidates_in.resize(d + 1, 0);
+        }
+        let missing = u32::from(n & MISSING != 0);
+        if join {
+            self.candidates_in[d] += 1;
+            self.candidates_missing += missing;
+        } else {
+            self.candidates_in[d] -= 1;
+            self.candidates_missing -= missing;
+        }
     }
 
     fn of(&mut self, node: &Node) -> u32 {
@@ -251,6 +275,8 @@ impl TopologyIndex {
                     key: key.to_string(),
                     nodes: NodeDomains::default(),
                     numbers: BTreeMap::new(),
+                    candidates_in: Vec::new(),
+                    candidates_missing: 0,
                 });
                 self.key_ids.insert(key.to_string(), k);
                 k
@@ -262,7 +288,12 @@ impl TopologyIndex {
             let n = kd.of(node);
             kd.nodes.of_node.push(n);
         }
-        // Candidates numbered just now join the totals kept for this key.
+        // Candidates numbered just now join the counts and totals kept for this key.
+        for i in numbered..self.keys[k].nodes.of_node.len() {
+            if self.candidate.get(i).copied().unwrap_or(false) {
+                self.keys[k].count_candidate(i, true);
+            }
+        }
         let of_node = &self.keys[k].nodes.of_node;
         for i in numbered..of_node.len() {
             if !self.candidate.get(i).copied().unwrap_or(false) {
@@ -337,6 +368,9 @@ impl TopologyIndex {
         } else {
             self.candidate_count -= 1;
         }
+        for kd in &mut self.keys {
+            kd.count_candidate(i, on);
+        }
         for (q, tracked) in self.totals.iter_mut().enumerate() {
             let n = self.counts[q].get(i).copied().unwrap_or(0);
             for t in tracked.iter_mut().filter(|_| n > 0) {
@@ -388,6 +422,32 @@ impl TopologyIndex {
             debug_assert!(candidates.iter().all(|id| self.is_candidate(id.0 as usize)));
         }
         Some(&t.sums)
+    }
+
+    /// Key `k`'s candidate nodes per domain number (numbers past the end have none) and how
+    /// many candidates lack its label, when `candidates` are the owner's order (as for
+    /// [`TopologyIndex::candidate_totals`]), else `None`. Debug builds check the answer.
+    pub fn candidate_domains(&self, k: KeyId, candidates: &[NodeId]) -> Option<(&[u32], u32)> {
+        if !self.order_tracked || self.candidate_count != candidates.len() {
+            return None;
+        }
+        let kd = &self.keys[k];
+        #[cfg(debug_assertions)]
+        {
+            let mut want = vec![0u32; kd.numbers.len().max(kd.candidates_in.len())];
+            let ones = vec![1u32; kd.nodes.of_node.len()];
+            kd.nodes
+                .sum_by_domain(candidates.iter().copied(), &ones, &mut want);
+            let mut got = kd.candidates_in.clone();
+            got.resize(want.len(), 0);
+            debug_assert_eq!(got, want, "candidates per domain of key {}", kd.key);
+            let missing = candidates
+                .iter()
+                .filter(|&&id| kd.nodes.domain(id).is_none())
+                .count();
+            debug_assert_eq!(kd.candidates_missing as usize, missing, "key {}", kd.key);
+        }
+        Some((&kd.candidates_in, kd.candidates_missing))
     }
 
     /// A node joined the cluster (with no pods yet).
@@ -598,7 +658,21 @@ mod tests {
                         *by_value.entry(v).or_default() += 1;
                     }
                 }
+                let domains = topo.candidate_domains(k, &candidates);
+                prop_assert_eq!(domains.is_some(), told);
                 let of = topo.domains(k);
+                if let Some((per_domain, missing)) = domains {
+                    let lacking = candidates.iter().filter(|&&id| nodes[id.0 as usize].label(ZONE).is_none()).count();
+                    prop_assert_eq!(missing as usize, lacking);
+                    for (i, node) in nodes.iter().enumerate() {
+                        let d = of.domain_or_empty(NodeId(i as u32)) as usize;
+                        let v = node.label(ZONE).unwrap_or("");
+                        let want = (0..nodes.len())
+                            .filter(|&j| candidate[j] && nodes[j].label(ZONE).unwrap_or("") == v)
+                            .count();
+                        prop_assert_eq!(per_domain.get(d).copied().unwrap_or(0) as usize, want, "zone {:?}", v);
+                    }
+                }
                 let Some(kept) = kept else { continue };
                 for (i, node) in nodes.iter().enumerate() {
                     let d = of.domain_or_empty(NodeId(i as u32)) as usize;

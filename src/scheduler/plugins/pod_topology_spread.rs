@@ -188,20 +188,42 @@ pub fn pre_filter(
         .map(|c| topo.key(&c.topology_key, nodes))
         .collect();
     let node_affinity = has_node_affinity(pod);
+    // Every candidate is counted when the pod has no node affinity and no candidate lacks a
+    // key: then the kept per-domain totals and candidate counts answer without a loop.
+    let every_candidate = !node_affinity
+        && keys.iter().all(|&k| {
+            topo.candidate_domains(k, candidates)
+                .is_some_and(|(_, missing)| missing == 0)
+        });
     let mut items = Vec::new();
     for (c, &k) in hard.into_iter().zip(&keys) {
         let query = topo.query(query_of(pod, c), nodes, pods);
         let mut domains = Domains::new(topo.domain_count(k));
+        if every_candidate && c.topology_key != HOSTNAME {
+            topo.track_totals(query, k);
+        }
         let of = topo.domains(k);
-        let matching = topo.counts(query);
-        for &id in candidates {
-            if !has_all_keys(topo, &keys, id)
-                || (node_affinity && !super::node_affinity::matches(pod, &nodes[id.0 as usize]))
-            {
-                continue;
+        let kept = every_candidate
+            .then(|| {
+                let (per_domain, _) = topo.candidate_domains(k, candidates)?;
+                Some((per_domain, topo.candidate_totals(query, k, candidates)?))
+            })
+            .flatten();
+        if let Some((per_domain, totals)) = kept {
+            for (d, _) in per_domain.iter().enumerate().filter(|(_, n)| **n > 0) {
+                *domains.meet(d as u32) += totals.get(d).copied().unwrap_or(0);
             }
-            *domains.meet(of.domain_or_empty(id)) +=
-                matching.get(id.0 as usize).copied().unwrap_or(0);
+        } else {
+            let matching = topo.counts(query);
+            for &id in candidates {
+                if !has_all_keys(topo, &keys, id)
+                    || (node_affinity && !super::node_affinity::matches(pod, &nodes[id.0 as usize]))
+                {
+                    continue;
+                }
+                *domains.meet(of.domain_or_empty(id)) +=
+                    matching.get(id.0 as usize).copied().unwrap_or(0);
+            }
         }
         let mut min = domains.min().unwrap_or(0);
         if let Some(md) = c.min_domains
@@ -738,6 +760,89 @@ mod tests {
                 })
                 .collect();
             prop_assert_eq!(&one_by_one, &want);
+        }
+    }
+
+    proptest! {
+        /// PreFilter from the kept totals and candidate counts (an owner that tells its node
+        /// order) counts what the loop over the candidates counts: the same domains met, the
+        /// same matching pods per domain, the same minimum. Zones with a missing label or an
+        /// empty value, candidates a random part of the nodes, minDomains set or not.
+        #[test]
+        fn pre_filter_from_kept_totals_matches_the_loop(
+            zones in proptest::collection::vec(0u8..5, 1..12),
+            apps in proptest::collection::vec((0usize..12, 0usize..3), 0..40),
+            in_order in any::<u16>(),
+            min_domains in proptest::option::of(1u32..5),
+        ) {
+            let mut nodes = Vec::new();
+            for (i, &z) in zones.iter().enumerate() {
+                let alloc = Resources { cpu_m: 4000, memory_mib: 16_384, gpus: 0, pods: 110 };
+                let mut n = Node::ready(&format!("n{i}"), 0, "a", alloc);
+                n.labels.retain(|(k, _)| k != ZONE);
+                match z {
+                    0 => {}
+                    1 => n.labels.push((ZONE.into(), String::new())),
+                    z => n.labels.push((ZONE.into(), format!("zone-{z}"))),
+                }
+                n.labels.sort();
+                nodes.push(n);
+            }
+            let labels = |app: usize| vec![("app".to_string(), format!("app-{app}"))];
+            let candidates: Vec<NodeId> = (0..nodes.len() as u32)
+                .filter(|i| in_order >> i & 1 == 1)
+                .map(NodeId)
+                .collect();
+            let mut tracked = TopologyIndex::default();
+            let mut plain = TopologyIndex::default();
+            let mut pods = PodTable::default();
+            for i in 0..nodes.len() {
+                tracked.add_node(NodeId(i as u32));
+                plain.add_node(NodeId(i as u32));
+            }
+            for &id in &candidates {
+                tracked.set_candidate(id, true);
+            }
+            for (k, &(n, app)) in apps.iter().enumerate() {
+                let node = NodeId((n % nodes.len()) as u32);
+                let spec = PodSpec {
+                    name: format!("p{k}").into(),
+                    namespace: "default".into(),
+                    labels: labels(app).into(),
+                    ..Default::default()
+                };
+                let key = pods.insert(Pod::new(spec.clone(), 0));
+                nodes[node.0 as usize].pods.push(key);
+                tracked.bind(key, &spec, node);
+                plain.bind(key, &spec, node);
+            }
+            let pod = PodSpec {
+                name: "new".into(),
+                namespace: "default".into(),
+                labels: labels(0).into(),
+                constraints: Arc::new(PodConstraints {
+                    topology_spread: vec![TopologySpreadConstraint {
+                        max_skew: 1,
+                        topology_key: ZONE.into(),
+                        when_unsatisfiable: WhenUnsatisfiable::DoNotSchedule,
+                        selector: LabelSelector { match_labels: labels(0), match_expressions: vec![] },
+                        min_domains,
+                    }],
+                    ..Default::default()
+                }),
+                ..Default::default()
+            };
+            // Twice: the first call starts keeping the totals, the second reads them.
+            for _ in 0..2 {
+                let got = pre_filter(&pod, &Defaulting::System, &nodes, &candidates, &pods, &mut tracked)
+                    .expect("a DoNotSchedule constraint");
+                let want = pre_filter(&pod, &Defaulting::System, &nodes, &candidates, &pods, &mut plain)
+                    .expect("a DoNotSchedule constraint");
+                let (g, w) = (&got.items[0], &want.items[0]);
+                prop_assert_eq!(&g.domains.counts, &w.domains.counts);
+                prop_assert_eq!(g.domains.met, w.domains.met);
+                prop_assert_eq!(g.min, w.min);
+            }
         }
     }
 
