@@ -517,52 +517,16 @@ impl Scheduler {
                 walk_memo(cache, nodes, head, tail, want, &judged, collect)
             };
         } else if trace.is_none() {
-            // Pod-dependent filters (topology spread, inter-pod affinity) with the node-local
-            // verdict memoised: a node counts towards `want` only when it passes both. Other
-            // pods are asked first, so a node they rule out costs the node-local filters but no
-            // score; its failure is the node-local one if it also has one, as in filter_node.
-            // Node-local failures are not listed, only noted.
-            let cache = &mut self.scratch.cache;
-            cache.prepare(pod, view.nodes.len());
-            let judged = Judged::new(&self.profile, pod);
-            let first = cache.first_cycle();
-            let mut found = 0;
-            'walk: for part in [head, tail] {
-                for &id in part {
-                    if found >= want {
-                        break 'walk;
-                    }
-                    processed += 1;
-                    let node = &view.nodes[id.0 as usize];
-                    if let Err(f) = pod_dependent_filters(state, id) {
-                        if judged.filters.passes(node) {
-                            failures.push((id, f));
-                        } else {
-                            local_failures = true;
-                        }
-                        continue;
-                    }
-                    let verdict = match first {
-                        node_cache::FirstCycle::No => {
-                            cache.verdict(id, node, || judged.judge(node))
-                        }
-                        node_cache::FirstCycle::Record => {
-                            let v = judged.judge(node);
-                            cache.record(id, node, v);
-                            v
-                        }
-                        node_cache::FirstCycle::Skip => judged.judge(node),
-                    };
-                    match verdict {
-                        Some(s) => {
-                            feasible.push(id);
-                            base.push(s);
-                            found += 1;
-                        }
-                        None => local_failures = true,
-                    }
-                }
-            }
+            (processed, local_failures) = walk_pod_dependent(
+                &mut self.scratch.cache,
+                &self.profile,
+                pod,
+                state,
+                view.nodes,
+                [head, tail],
+                want,
+                (feasible, &mut base, failures),
+            );
             with_base = true;
         } else {
             for &id in head.iter().chain(tail) {
@@ -1107,6 +1071,71 @@ fn walk_memo(
         }),
         FirstCycle::Skip => walk(nodes, head, tail, want, visit, |_, node| judged.judge(node)),
     }
+}
+
+/// The filter walk of a pod with pod-dependent filters (topology spread, inter-pod affinity),
+/// with the node-local verdict memoised: a node counts towards `want` only when it passes
+/// both. Other pods are asked first, so a node they rule out costs the node-local filters but
+/// no score; its failure is the node-local one if it also has one, as in [`filter_node`].
+/// Feasible nodes go to `found.0` with their base scores in `found.1`; pod-dependent failures
+/// to `found.2`; node-local failures are only noted. Returns how many nodes were processed and
+/// whether one failed node-locally. Kept out of `select` (not inlined), whose other walks are
+/// its hot loop.
+#[inline(never)]
+#[allow(clippy::too_many_arguments)]
+fn walk_pod_dependent(
+    cache: &mut node_cache::NodeCache,
+    profile: &Profile,
+    pod: &PodSpec,
+    state: &CycleState,
+    nodes: &[Node],
+    parts: [&[NodeId]; 2],
+    want: usize,
+    found: (
+        &mut Vec<NodeId>,
+        &mut Vec<i64>,
+        &mut Vec<(NodeId, FilterFailure)>,
+    ),
+) -> (usize, bool) {
+    let (feasible, base, failures) = found;
+    cache.prepare(pod, nodes.len());
+    let judged = Judged::new(profile, pod);
+    let first = cache.first_cycle();
+    let (mut processed, mut local_failures) = (0, false);
+    for part in parts {
+        for &id in part {
+            if feasible.len() >= want {
+                return (processed, local_failures);
+            }
+            processed += 1;
+            let node = &nodes[id.0 as usize];
+            if let Err(f) = pod_dependent_filters(state, id) {
+                if judged.filters.passes(node) {
+                    failures.push((id, f));
+                } else {
+                    local_failures = true;
+                }
+                continue;
+            }
+            let verdict = match first {
+                node_cache::FirstCycle::No => cache.verdict(id, node, || judged.judge(node)),
+                node_cache::FirstCycle::Record => {
+                    let v = judged.judge(node);
+                    cache.record(id, node, v);
+                    v
+                }
+                node_cache::FirstCycle::Skip => judged.judge(node),
+            };
+            match verdict {
+                Some(s) => {
+                    feasible.push(id);
+                    base.push(s);
+                }
+                None => local_failures = true,
+            }
+        }
+    }
+    (processed, local_failures)
 }
 
 /// [`walk_memo`]'s loop with the verdict of each node from `verdict`.
