@@ -7,7 +7,10 @@
 //! one selector match per registered query. Pods with (anti-)affinity terms are also kept as
 //! "holders", because their terms constrain the pods that come after them. Each topology key's
 //! domains are numbered per node once ([`TopologyIndex::key`]), so the plugins count per domain
-//! in vectors rather than by label value.
+//! in vectors rather than by label value. An owner that reports its node order
+//! ([`TopologyIndex::set_candidate`], as the engine does) also gets, for the pairs PodTopologySpread
+//! asks for, the matching pods per domain over the order's nodes and each key's nodes per domain,
+//! kept as pods and nodes come and go: a cycle reads them instead of summing over every node.
 
 use std::collections::BTreeMap;
 
