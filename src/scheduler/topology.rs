@@ -462,9 +462,9 @@ impl TopologyIndex {
         }
     }
 
-    /// A pod was bound to `node`.
-    pub fn bind(&mut self, key: PodKey, pod: &PodSpec, node: NodeId) {
-        let i = node.0 as usize;
+    /// Counts `pod` on node `i` (or, with `remove`, no longer) for every query it matches, and
+    /// in the kept totals when the node is a candidate. A count never goes below zero.
+    fn count_pod(&mut self, pod: &PodSpec, i: usize, remove: bool) {
         let candidate = self.is_candidate(i);
         for ((q, counts), tracked) in self
             .queries
@@ -472,16 +472,29 @@ impl TopologyIndex {
             .zip(self.counts.iter_mut())
             .zip(self.totals.iter_mut())
         {
-            if q.matches(&pod.namespace, &pod.labels) {
+            if !q.matches(&pod.namespace, &pod.labels) {
+                continue;
+            }
+            if remove {
+                match counts.get_mut(i) {
+                    Some(c) if *c > 0 => *c -= 1,
+                    _ => continue,
+                }
+            } else {
                 if counts.len() <= i {
                     counts.resize(i + 1, 0);
                 }
                 counts[i] += 1;
-                for t in tracked.iter_mut().filter(|_| candidate) {
-                    t.change(&self.keys[t.key].nodes.of_node, i, 1, false);
-                }
+            }
+            for t in tracked.iter_mut().filter(|_| candidate) {
+                t.change(&self.keys[t.key].nodes.of_node, i, 1, remove);
             }
         }
+    }
+
+    /// A pod was bound to `node`.
+    pub fn bind(&mut self, key: PodKey, pod: &PodSpec, node: NodeId) {
+        self.count_pod(pod, node.0 as usize, false);
         let c = &pod.constraints;
         let holder = |term: &PodAffinityTerm, weight: i64| Holder {
             pod: key,
@@ -506,24 +519,7 @@ impl TopologyIndex {
 
     /// A pod left `node`.
     pub fn unbind(&mut self, key: PodKey, pod: &PodSpec, node: NodeId) {
-        let i = node.0 as usize;
-        let candidate = self.is_candidate(i);
-        for ((q, counts), tracked) in self
-            .queries
-            .iter()
-            .zip(self.counts.iter_mut())
-            .zip(self.totals.iter_mut())
-        {
-            if q.matches(&pod.namespace, &pod.labels)
-                && let Some(c) = counts.get_mut(i)
-                && *c > 0
-            {
-                *c -= 1;
-                for t in tracked.iter_mut().filter(|_| candidate) {
-                    t.change(&self.keys[t.key].nodes.of_node, i, 1, true);
-                }
-            }
-        }
+        self.count_pod(pod, node.0 as usize, true);
         if !pod.constraints.is_empty() {
             self.required_anti.retain(|h| h.pod != key);
             self.required_affinity.retain(|h| h.pod != key);

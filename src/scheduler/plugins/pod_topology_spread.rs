@@ -675,6 +675,32 @@ mod tests {
             .collect()
     }
 
+    /// One node per entry of `zones`: 0 without a zone label, 1 with an empty value, else zone
+    /// `zone-<z>`.
+    fn zoned_nodes(zones: &[u8]) -> Vec<Node> {
+        zones
+            .iter()
+            .enumerate()
+            .map(|(i, &z)| {
+                let alloc = Resources {
+                    cpu_m: 4000,
+                    memory_mib: 16_384,
+                    gpus: 0,
+                    pods: 110,
+                };
+                let mut n = Node::ready(&format!("n{i}"), 0, "a", alloc);
+                n.labels.retain(|(k, _)| k != ZONE);
+                match z {
+                    0 => {}
+                    1 => n.labels.push((ZONE.into(), String::new())),
+                    z => n.labels.push((ZONE.into(), format!("zone-{z}"))),
+                }
+                n.labels.sort();
+                n
+            })
+            .collect()
+    }
+
     proptest! {
         /// Numbered domains score every node as label lookups do: zones with and without
         /// labels (and an empty value), pods of the pod's app spread at random, the system
@@ -687,19 +713,9 @@ mod tests {
             own in any::<bool>(),
             feasible_mask in any::<u16>(),
         ) {
-            let mut nodes = Vec::new();
+            let mut nodes = zoned_nodes(&zones);
             let mut topo = TopologyIndex::default();
-            for (i, &z) in zones.iter().enumerate() {
-                let alloc = Resources { cpu_m: 4000, memory_mib: 16_384, gpus: 0, pods: 110 };
-                let mut n = Node::ready(&format!("n{i}"), 0, "a", alloc);
-                n.labels.retain(|(k, _)| k != ZONE);
-                match z {
-                    0 => {}
-                    1 => n.labels.push((ZONE.into(), String::new())),
-                    z => n.labels.push((ZONE.into(), format!("zone-{z}"))),
-                }
-                n.labels.sort();
-                nodes.push(n);
+            for i in 0..nodes.len() {
                 topo.add_node(NodeId(i as u32));
             }
             let labels = |app: usize| -> Vec<(String, String)> {
@@ -775,19 +791,7 @@ mod tests {
             in_order in any::<u16>(),
             min_domains in proptest::option::of(1u32..5),
         ) {
-            let mut nodes = Vec::new();
-            for (i, &z) in zones.iter().enumerate() {
-                let alloc = Resources { cpu_m: 4000, memory_mib: 16_384, gpus: 0, pods: 110 };
-                let mut n = Node::ready(&format!("n{i}"), 0, "a", alloc);
-                n.labels.retain(|(k, _)| k != ZONE);
-                match z {
-                    0 => {}
-                    1 => n.labels.push((ZONE.into(), String::new())),
-                    z => n.labels.push((ZONE.into(), format!("zone-{z}"))),
-                }
-                n.labels.sort();
-                nodes.push(n);
-            }
+            let mut nodes = zoned_nodes(&zones);
             let labels = |app: usize| vec![("app".to_string(), format!("app-{app}"))];
             let candidates: Vec<NodeId> = (0..nodes.len() as u32)
                 .filter(|i| in_order >> i & 1 == 1)
