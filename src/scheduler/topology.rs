@@ -88,7 +88,8 @@ impl NodeDomains {
 
     /// Adds each node's `per_node` count (0 past its end) to `sums` at the node's
     /// [`NodeDomains::domain_or_empty`] number: per-domain totals over `ids`, in one tight
-    /// loop over plain slices (the scoring of every ReplicaSet pod runs it over all nodes).
+    /// loop over plain slices (spread scoring runs it over the candidates when no kept totals
+    /// answer; debug builds, to check those that do).
     pub fn sum_by_domain(
         &self,
         ids: impl Iterator<Item = NodeId>,
@@ -96,23 +97,6 @@ impl NodeDomains {
         sums: &mut [u32],
     ) {
         let of_node = &self.of_node[..];
-        const LANES: usize = 4;
-        const SMALL: usize = 8;
-        if sums.len() <= SMALL {
-            // A few domains (zones): consecutive nodes of the zone-interleaved order add to
-            // different counters of four copies, so no add waits for the one before it
-            // to the same counter to be stored.
-            let mut lanes = [[0u32; SMALL]; LANES];
-            for (k, id) in ids.enumerate() {
-                let i = id.0 as usize;
-                let n = per_node.get(i).copied().unwrap_or(0);
-                lanes[k % LANES][(of_node[i] & !MISSING) as usize] += n;
-            }
-            for (d, s) in sums.iter_mut().enumerate() {
-                *s += lanes.iter().map(|l| l[d]).sum::<u32>();
-            }
-            return;
-        }
         for id in ids {
             let i = id.0 as usize;
             let n = per_node.get(i).copied().unwrap_or(0);
@@ -292,20 +276,15 @@ impl TopologyIndex {
             kd.nodes.of_node.push(n);
         }
         // Candidates numbered just now join the counts and totals kept for this key.
-        for i in numbered..self.keys[k].nodes.of_node.len() {
-            if self.candidate.get(i).copied().unwrap_or(false) {
-                self.keys[k].count_candidate(i, true);
-            }
-        }
-        let of_node = &self.keys[k].nodes.of_node;
-        for i in numbered..of_node.len() {
+        for i in numbered..kd.nodes.of_node.len() {
             if !self.candidate.get(i).copied().unwrap_or(false) {
                 continue;
             }
+            kd.count_candidate(i, true);
             for (q, tracked) in self.totals.iter_mut().enumerate() {
                 let n = self.counts[q].get(i).copied().unwrap_or(0);
                 for t in tracked.iter_mut().filter(|t| t.key == k && n > 0) {
-                    t.change(of_node, i, n, false);
+                    t.change(&kd.nodes.of_node, i, n, false);
                 }
             }
         }
@@ -612,12 +591,16 @@ mod tests {
                         candidate.push(false);
                         topo.add_node(NodeId(i as u32));
                     }
-                    Op::SetCandidate(n, on) if n < nodes.len() => {
+                    // Node indices count back from the newest node, so the nodes added since
+                    // the last cycle (not numbered yet) are often the ones changed.
+                    Op::SetCandidate(n, on) if !nodes.is_empty() => {
+                        let n = nodes.len() - 1 - n % nodes.len();
                         topo.set_candidate(NodeId(n as u32), on);
                         candidate[n] = on;
                         told = true;
                     }
-                    Op::Bind(n, app) if n < nodes.len() => {
+                    Op::Bind(n, app) if !nodes.is_empty() => {
+                        let n = nodes.len() - 1 - n % nodes.len();
                         let s = spec(app);
                         let key = pods.insert(Pod::new(s.clone(), 0));
                         nodes[n].pods.push(key);
