@@ -172,6 +172,20 @@ pub struct PodTemplate {
 }
 
 impl PodTemplate {
+    /// A copy sharing no counted allocation with this one, for a run on another thread: each
+    /// pod clones the template's namespace, labels, image and constraints, and two threads
+    /// counting the same allocations fight over their cache lines (the runs of a sweep start
+    /// from one shared scenario).
+    pub fn unshared(&self) -> PodTemplate {
+        PodTemplate {
+            namespace: self.namespace.unshared(),
+            labels: self.labels.unshared(),
+            image: self.image.unshared(),
+            constraints: Arc::new(PodConstraints::clone(&self.constraints)),
+            ..self.clone()
+        }
+    }
+
     /// A pod from this template with the given identity, requests and lifetime.
     pub fn instantiate(
         &self,
@@ -265,5 +279,37 @@ mod tests {
         assert_eq!(parse_labels("").unwrap(), vec![]);
         assert!(parse_labels("novalue").is_none());
         assert!(parse_labels("=x").is_none());
+    }
+
+    #[test]
+    fn an_unshared_template_is_equal_but_counts_nothing_with_the_original() {
+        let t = PodTemplate {
+            namespace: "batch".into(),
+            labels: vec![("app".to_string(), "x".to_string())].into(),
+            image: "img".into(),
+            priority: 7,
+            node_selector: vec![("zone".to_string(), "a".to_string())],
+            constraints: Arc::new(PodConstraints {
+                topology_spread: vec![],
+                node_affinity: constraints::NodeAffinity {
+                    required: vec![Default::default()],
+                    ..Default::default()
+                },
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let u = t.unshared();
+        assert_eq!(u, t);
+        assert!(!u.namespace.same(&t.namespace));
+        assert!(!u.labels.same(&t.labels));
+        assert!(!u.image.same(&t.image));
+        assert!(!Arc::ptr_eq(&u.constraints, &t.constraints));
+        // Nothing of the original is held by the copy.
+        assert_eq!(Arc::strong_count(&t.constraints), 1);
+        let spec = trace::TraceSpec::plain("t.csv");
+        let v = spec.unshared();
+        assert_eq!(v, spec);
+        assert!(!Arc::ptr_eq(&v.constraints, &spec.constraints));
     }
 }

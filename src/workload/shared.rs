@@ -24,6 +24,13 @@ impl SharedStr {
     pub fn same(&self, other: &SharedStr) -> bool {
         Arc::ptr_eq(&self.0, &other.0)
     }
+
+    /// The same text in an allocation of its own, for a run on another thread: every pod clone
+    /// bumps the count, and two threads bumping one count fight over its cache line (a sweep's
+    /// runs start from one shared scenario).
+    pub fn unshared(&self) -> SharedStr {
+        SharedStr(Arc::from(&*self.0))
+    }
 }
 
 impl Deref for SharedStr {
@@ -125,6 +132,11 @@ impl SharedLabels {
     /// True when both hold the same allocation (so certainly the same pairs).
     pub fn same(&self, other: &SharedLabels) -> bool {
         Arc::ptr_eq(&self.0, &other.0)
+    }
+
+    /// The same pairs in an allocation of their own (see [`SharedStr::unshared`]).
+    pub fn unshared(&self) -> SharedLabels {
+        SharedLabels(Arc::from(&*self.0))
     }
 }
 

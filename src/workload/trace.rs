@@ -51,6 +51,15 @@ pub struct TraceSpec {
 }
 
 impl TraceSpec {
+    /// A copy whose constraints are an allocation of their own, for a run on another thread
+    /// (see [`super::PodTemplate::unshared`]): every pod read clones them.
+    pub fn unshared(&self) -> TraceSpec {
+        TraceSpec {
+            constraints: std::sync::Arc::new(super::PodConstraints::clone(&self.constraints)),
+            ..self.clone()
+        }
+    }
+
     /// The file read as it is: no namespace, labels, offset, selector, tolerations or
     /// constraints added (trace import and stats, tests).
     pub fn plain(path: impl Into<PathBuf>) -> TraceSpec {
