@@ -1,30 +1,37 @@
 //! Parsed traces kept across the runs of a sweep. Every run of a sweep over one trace used to
 //! parse the same CSV again: a fifth of each run of the bundled EC2-vs-Fargate study. A sweep
-//! hands its runs a [`TraceCache`]; a run's thread records the pods it reads from a trace, and
-//! the next run on that thread with the same trace replays the recording (reading on from the
-//! file where the recording ends, so no run parses rows that no run has reached, as before).
+//! hands its runs a [`TraceCache`]; the runs over one trace share one recording of the pods
+//! read from it. A run that gets past the end of the recording parses the next rows into it
+//! (a chunk at a time), so no row is parsed twice, whichever thread gets there first, and no
+//! run parses rows far past those any run has reached.
 //!
-//! Recordings are kept per thread: replaying clones each pod, which bumps the reference counts
-//! of its shared namespace, group, image and labels, and two threads doing that to the same
-//! counters would fight over their cache lines. (Parsing once and copying for the other
-//! threads was measured too: the other threads wait for the parse instead of doing it, for the
-//! same wall time.) Only small traces are kept ([`MAX_FILE_BYTES`], [`MAX_TOTAL_BYTES`]);
-//! larger ones are read as before. Replayed pods equal freshly parsed ones, so outputs are
-//! byte-identical.
+//! A run copies the pods it replays, a chunk at a time, into pods of its own: the namespace,
+//! group, image and labels a recorded pod shares with its job's other pods are replaced by
+//! copies the run makes once per run of equal values. Pods are cloned and dropped all the time,
+//! and two threads counting references to the same allocations fight over their cache lines.
+//! (Each thread parsing a recording of its own, as before, made `--jobs 2` parse every trace
+//! twice over, and the first run of each thread was the slowest of its runs.)
+//! Only small traces are kept ([`MAX_FILE_BYTES`], [`MAX_TOTAL_BYTES`]); larger ones are read
+//! as before. Replayed pods equal freshly parsed ones and share text in the same pattern, so
+//! outputs are byte-identical.
 
 use std::sync::{Arc, Mutex, PoisonError};
-use std::thread::ThreadId;
 use std::time::SystemTime;
 
+use super::shared::{SharedLabels, SharedStr};
 use super::trace::{TraceSource, TraceSpec};
-use super::{PodSource, PodSpec, WorkloadError};
+use super::{PodImage, PodSource, PodSpec, WorkloadError};
 
 /// Largest trace file kept (16 MiB: about 200,000 rows, some 50 MB of parsed pods).
 pub const MAX_FILE_BYTES: u64 = 16 << 20;
-/// Most trace bytes kept over all threads' recordings; past it, traces are read uncached.
+/// Most trace bytes kept over all recordings; past it, traces are read uncached.
 pub const MAX_TOTAL_BYTES: u64 = 64 << 20;
 
-/// The traces recorded by the runs of one sweep, per thread; dropped with the sweep.
+/// Pods a run takes from the recording (or parses into it) per lock: the lock is shared by the
+/// runs of every thread, so each run takes it once per chunk, not once per pod.
+const CHUNK: usize = 256;
+
+/// The traces recorded by the runs of one sweep; dropped with the sweep.
 #[derive(Debug, Default)]
 pub struct TraceCache {
     entries: Mutex<Vec<Entry>>,
@@ -32,7 +39,6 @@ pub struct TraceCache {
 
 #[derive(Debug)]
 struct Entry {
-    thread: ThreadId,
     key: Key,
     recording: Arc<Mutex<Recording>>,
 }
@@ -50,12 +56,38 @@ struct Key {
 #[derive(Debug)]
 struct Recording {
     source: TraceSource,
-    pods: Vec<PodSpec>,
+    /// The pods in chunks of [`CHUNK`] (the last may be shorter), each complete and never
+    /// changed once here: a run replays a chunk without holding the lock.
+    chunks: Vec<Arc<[PodSpec]>>,
     /// The reader returned its last pod.
     exhausted: bool,
     /// The reader failed after `pods`: every replay that gets there fails the same way (the
     /// reader itself may have moved past the bad row).
     failed: Option<ReplayedError>,
+}
+
+impl Recording {
+    /// Parses a chunk of up to [`CHUNK`] more pods, stopping at the end of the trace or a bad
+    /// row.
+    fn read_on(&mut self) {
+        let mut chunk = Vec::with_capacity(CHUNK);
+        while chunk.len() < CHUNK {
+            match self.source.next_pod() {
+                Ok(Some(p)) => chunk.push(p),
+                Ok(None) => {
+                    self.exhausted = true;
+                    break;
+                }
+                Err(e) => {
+                    self.failed = Some(ReplayedError::of(&e));
+                    break;
+                }
+            }
+        }
+        if !chunk.is_empty() {
+            self.chunks.push(chunk.into());
+        }
+    }
 }
 
 /// A [`WorkloadError`] that can be raised again (an I/O error keeps its kind and text).
@@ -118,8 +150,8 @@ impl TraceCache {
         TraceCache::default()
     }
 
-    /// A source of `spec`'s pods: this thread's recording of the same trace replayed, else the
-    /// file opened and, if small enough, recorded. Errors are those of [`TraceSource::open`].
+    /// A source of `spec`'s pods: the recording of the same trace replayed, else the file
+    /// opened and, if small enough, recorded. Errors are those of [`TraceSource::open`].
     pub fn open(&self, spec: TraceSpec) -> Result<Box<dyn PodSource>, WorkloadError> {
         let meta = match std::fs::metadata(&spec.path) {
             Ok(m) if m.is_file() && m.len() <= MAX_FILE_BYTES => m,
@@ -132,14 +164,9 @@ impl TraceCache {
             modified: meta.modified().ok(),
             spec,
         };
-        let thread = std::thread::current().id();
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(e) = entries.iter().find(|e| e.thread == thread && e.key == key) {
-            return Ok(Box::new(Replay {
-                recording: e.recording.clone(),
-                next: 0,
-                constraints,
-            }));
+        if let Some(e) = entries.iter().find(|e| e.key == key) {
+            return Ok(Box::new(Replay::new(e.recording.clone(), constraints)));
         }
         // Header errors are the run's, as before, and nothing is kept.
         let source = TraceSource::open(key.spec.clone())?;
@@ -149,67 +176,175 @@ impl TraceCache {
         }
         let recording = Arc::new(Mutex::new(Recording {
             source,
-            pods: Vec::new(),
+            chunks: Vec::new(),
             exhausted: false,
             failed: None,
         }));
         entries.push(Entry {
-            thread,
             key,
             recording: recording.clone(),
         });
-        Ok(Box::new(Replay {
-            recording,
-            next: 0,
-            constraints,
-        }))
+        Ok(Box::new(Replay::new(recording, constraints)))
     }
+}
+
+/// What a replay meets after the pods it has taken.
+#[derive(Debug)]
+enum End {
+    /// The trace's last pod was taken.
+    Exhausted,
+    /// The row after the last pod taken is bad.
+    Failed(ReplayedError),
 }
 
 /// One run's reading of a recorded trace.
 struct Replay {
-    /// Only this thread's runs read it: its lock is never contended.
+    /// Shared with the runs on other threads.
     recording: Arc<Mutex<Recording>>,
-    /// Index of the next pod in the recording.
-    next: usize,
+    /// The chunk being replayed and the index in it of the next pod.
+    chunk: Arc<[PodSpec]>,
+    at: usize,
+    /// Index in the recording of the next chunk to take.
+    next_chunk: usize,
+    /// Set once nothing more can be taken.
+    end: Option<End>,
     /// This run's spec's constraints: a fresh parse gives every pod this allocation, and the
     /// scheduling queue tells pod classes apart by it.
     constraints: Arc<super::PodConstraints>,
+    /// This run's copies of the recording's shared text.
+    own: OwnCopies,
 }
 
-impl PodSource for Replay {
-    fn next_pod(&mut self) -> Result<Option<PodSpec>, WorkloadError> {
+impl Replay {
+    fn new(recording: Arc<Mutex<Recording>>, constraints: Arc<super::PodConstraints>) -> Replay {
+        Replay {
+            recording,
+            chunk: Arc::new([]),
+            at: 0,
+            next_chunk: 0,
+            end: None,
+            constraints,
+            own: OwnCopies::default(),
+        }
+    }
+
+    /// Takes the next chunk, parsing it into the recording first if no run has yet; at the
+    /// end of the recording, notes what comes after it.
+    fn take_chunk(&mut self) {
         let mut r = self
             .recording
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        let pod = if let Some(p) = r.pods.get(self.next) {
-            p.clone()
-        } else if let Some(e) = &r.failed {
-            return Err(e.raise());
-        } else if r.exhausted {
-            return Ok(None);
-        } else {
-            match r.source.next_pod() {
-                Ok(Some(p)) => {
-                    r.pods.push(p.clone());
-                    p
-                }
-                Ok(None) => {
-                    r.exhausted = true;
-                    return Ok(None);
-                }
-                Err(e) => {
-                    r.failed = Some(ReplayedError::of(&e));
-                    return Err(e);
-                }
+        if self.next_chunk == r.chunks.len() && !r.exhausted && r.failed.is_none() {
+            r.read_on();
+        }
+        match r.chunks.get(self.next_chunk) {
+            Some(c) => {
+                self.chunk = c.clone();
+                self.at = 0;
+                self.next_chunk += 1;
             }
+            None => {
+                self.end = Some(match &r.failed {
+                    Some(e) => End::Failed(e.clone()),
+                    None => End::Exhausted,
+                });
+            }
+        }
+    }
+}
+
+impl PodSource for Replay {
+    fn next_pod(&mut self) -> Result<Option<PodSpec>, WorkloadError> {
+        while self.at == self.chunk.len() {
+            match &self.end {
+                Some(End::Failed(e)) => return Err(e.raise()),
+                Some(End::Exhausted) => return Ok(None),
+                None => self.take_chunk(),
+            }
+        }
+        let pod = self.own.pod(&self.chunk[self.at], &self.constraints);
+        self.at += 1;
+        Ok(Some(pod))
+    }
+}
+
+/// A run's copies of the shared text of the recorded pods, each made when the recorded value
+/// changes from one pod to the next, as a fresh parse makes a new one when the row's text
+/// changes: the copies are shared by the same pods as the recorded values.
+#[derive(Default)]
+struct OwnCopies {
+    namespace: Option<(SharedStr, SharedStr)>,
+    group: Option<(SharedStr, SharedStr)>,
+    image: Option<(SharedStr, SharedStr)>,
+    labels: Option<(SharedLabels, SharedLabels)>,
+}
+
+impl OwnCopies {
+    /// `recorded` as a pod of this run: equal, with this run's copies of its shared parts.
+    fn pod(&mut self, recorded: &PodSpec, constraints: &Arc<super::PodConstraints>) -> PodSpec {
+        // Destructured, so that a field added later must be considered here.
+        let PodSpec {
+            requests,
+            ephemeral_mib,
+            priority,
+            privileged,
+            host_network,
+            host_port,
+            preemption_never,
+            owner,
+            constraints: _,
+            node_selector,
+            tolerations,
+            submit,
+            duration,
+            name,
+            namespace,
+            group,
+            labels,
+            image,
+        } = recorded;
+        let group_own = own_str(&mut self.group, group);
+        let image = match image {
+            // A row without an image names its group's (one allocation for both).
+            PodImage::Named(s) if s.same(group) => PodImage::Named(group_own.clone()),
+            PodImage::Named(s) => PodImage::Named(own_str(&mut self.image, s)),
+            PodImage::OwnName => PodImage::OwnName,
         };
-        self.next += 1;
-        Ok(Some(PodSpec {
-            constraints: self.constraints.clone(),
-            ..pod
-        }))
+        PodSpec {
+            requests: *requests,
+            ephemeral_mib: *ephemeral_mib,
+            priority: *priority,
+            privileged: *privileged,
+            host_network: *host_network,
+            host_port: *host_port,
+            preemption_never: *preemption_never,
+            owner: *owner,
+            constraints: constraints.clone(),
+            node_selector: node_selector.clone(),
+            tolerations: tolerations.clone(),
+            submit: *submit,
+            duration: *duration,
+            name: name.clone(),
+            namespace: own_str(&mut self.namespace, namespace),
+            group: group_own,
+            labels: match &mut self.labels {
+                Some((rec, own)) if rec.same(labels) => own.clone(),
+                slot => slot.insert((labels.clone(), labels.unshared())).1.clone(),
+            },
+            image,
+        }
+    }
+}
+
+/// This run's copy of `recorded`: the last one made if it is of the same allocation.
+fn own_str(slot: &mut Option<(SharedStr, SharedStr)>, recorded: &SharedStr) -> SharedStr {
+    match slot {
+        Some((rec, own)) if rec.same(recorded) => own.clone(),
+        slot => slot
+            .insert((recorded.clone(), recorded.unshared()))
+            .1
+            .clone(),
     }
 }
 
@@ -268,7 +403,7 @@ mod tests {
     }
 
     #[test]
-    fn different_options_or_threads_get_their_own_recording() {
+    fn different_options_get_their_own_recording_and_threads_share_one() {
         let f = trace("0,a,ns,,100,64,10\n");
         let cache = TraceCache::new();
         let plain = TraceSpec::plain(f.path());
@@ -287,9 +422,107 @@ mod tests {
                 .unwrap()
         });
         assert_eq!(other, a);
-        // The other thread parsed its own: its pods share no allocation with this thread's.
+        // One recording per trace and options, whatever the thread...
+        assert_eq!(cache.entries.lock().unwrap().len(), 2);
+        // ...but the runs' pods share no counted allocation with each other.
         assert!(!pod(&a[0]).namespace.same(&pod(&other[0]).namespace));
-        assert_eq!(cache.entries.lock().unwrap().len(), 3);
+    }
+
+    /// Rows `(group, namespace)`: which pods share their text with the pod before.
+    fn sharing(pods: &[PodSpec]) -> Vec<(bool, bool, bool, bool)> {
+        pods.windows(2)
+            .map(|w| {
+                let image = |p: &PodSpec| match &p.image {
+                    PodImage::Named(s) => s.clone(),
+                    PodImage::OwnName => SharedStr::from("own"),
+                };
+                (
+                    w[1].group.same(&w[0].group),
+                    w[1].namespace.same(&w[0].namespace),
+                    w[1].labels.same(&w[0].labels),
+                    image(&w[1]).same(&w[1].group),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn replayed_pods_share_their_text_as_freshly_parsed_ones_do() {
+        let rows: String = [
+            "g1,ns,a=1",
+            "g1,ns,a=1",
+            "g2,ns,a=2",
+            "g1,ns,a=1",
+            ",other,",
+        ]
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let [g, ns, l] = r.split(',').collect::<Vec<_>>()[..] else {
+                unreachable!()
+            };
+            format!("{i},p{i},{ns},{l},100,64,10,{g}\n")
+        })
+        .collect();
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        write!(
+            f,
+            "submit_s,name,namespace,labels,cpu_m,memory_mib,duration_s,group\n{rows}"
+        )
+        .unwrap();
+        let read = |s: &mut dyn PodSource| -> Vec<PodSpec> {
+            std::iter::from_fn(|| s.next_pod().unwrap()).collect()
+        };
+        let fresh = read(&mut TraceSource::open(TraceSpec::plain(f.path())).unwrap());
+        let cache = TraceCache::new();
+        let first = read(&mut *cache.open(TraceSpec::plain(f.path())).unwrap());
+        let second = read(&mut *cache.open(TraceSpec::plain(f.path())).unwrap());
+        assert_eq!(first, fresh);
+        assert_eq!(second, fresh);
+        let expected = sharing(&fresh);
+        assert_eq!(expected[0], (true, true, true, true));
+        assert_eq!(expected[2], (false, true, false, true));
+        assert_eq!(sharing(&first), expected);
+        assert_eq!(sharing(&second), expected);
+        // Each run has its own copies.
+        assert!(!first[0].group.same(&second[0].group));
+        assert!(!first[0].labels.same(&second[0].labels));
+    }
+
+    #[test]
+    fn interleaved_runs_read_past_many_chunks_and_fail_at_the_same_row() {
+        let n = 3 * CHUNK + 17;
+        let bad = 2 * CHUNK + 5;
+        let rows: String = (0..n)
+            .map(|i| {
+                let cpu = if i == bad {
+                    "x".to_string()
+                } else {
+                    format!("{}", 100 + i)
+                };
+                format!("{i},p{i},ns{},,{cpu},64,10\n", i / 7)
+            })
+            .collect();
+        let f = trace(&rows);
+        let fresh = drain(
+            &mut TraceSource::open(TraceSpec::plain(f.path())).unwrap(),
+            bad + 1,
+        );
+        assert!(fresh[bad].is_err(), "{:?}", fresh[bad]);
+        let cache = TraceCache::new();
+        let mut a = cache.open(TraceSpec::plain(f.path())).unwrap();
+        let mut b = cache.open(TraceSpec::plain(f.path())).unwrap();
+        // b runs ahead by a chunk and a half, then a catches up, pod by pod in turn.
+        let mut got_b = drain(&mut *b, CHUNK + CHUNK / 2);
+        let mut got_a = Vec::new();
+        for _ in 0..bad + 1 {
+            got_a.extend(drain(&mut *a, 1));
+            if got_b.len() < bad + 1 {
+                got_b.extend(drain(&mut *b, 1));
+            }
+        }
+        assert_eq!(got_a, fresh);
+        assert_eq!(got_b, fresh);
     }
 
     #[test]
