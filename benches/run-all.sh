@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Regenerates results/BENCHMARKS.md: the issue-8 performance figures on this machine.
-#   bash benches/run-all.sh            # everything (about 16 minutes on 2 cores)
+#   bash benches/run-all.sh            # everything (about 18 minutes on 2 cores)
 #   QUICK=1 bash benches/run-all.sh    # skip the full-trace runs, the churn run and cargo bench;
 #                                      # prints the table instead of replacing BENCHMARKS.md
 # Wall times are the best of N release runs (the machine is shared and noisy: the minimum is
@@ -84,10 +84,14 @@ sweep_pairs() {
   echo "$(awk '{printf "%.3f\n", $1 / $2}' "$TMP/sweep" | median)" \
       "$(awk '{print $1}' "$TMP/sweep" | median)" "$(awk '{print $2}' "$TMP/sweep" | median)"
 }
-# The bundled study cut to 8 runs of about 20 ms each, and 8 runs of the shared ali100k
-# workload (about 0.14 s each; needs ../shared/bench).
+# The bundled study cut to 8 runs of about 20 ms each, 8 runs of the shared ali100k workload
+# (about 0.14 s each; needs ../shared/bench) and 8 runs of the 5,000-node churn (about 1.4 s
+# each; skipped with QUICK).
 read -r speedup s1 s2 <<<"$(sweep_pairs results/sweep-scaling/sweep8.yaml)"
 read -r aspeedup a1 a2 <<<"$(sweep_pairs results/sweep-scaling/ali8.yaml)"
+if [ -z "${QUICK:-}" ]; then
+  read -r cspeedup k1 k2 <<<"$(sweep_pairs results/sweep-scaling/churn8.yaml)"
+fi
 
 # What this machine gives two processes at once: the same replay twice one after the other,
 # then both at once, five times; the median paired ratio. The sweep cannot scale past it.
@@ -125,6 +129,11 @@ fi
   amet=$(awk "BEGIN{print ($aspeedup >= 1.85) ? \"yes\" : \"no\"}")
   printf '| sweep of 8 ali100k runs (`ali8.yaml`), `--jobs 2` vs `--jobs 1` (median of 5 pairs) | ≥ 1.85× | %.2f× (%.2f s → %.2f s) | %s | | |\n' \
       "$aspeedup" "$a1" "$a2" "$amet"
+  if [ -n "${cspeedup:-}" ]; then
+    cmet=$(awk "BEGIN{print ($cspeedup >= 1.85) ? \"yes\" : \"no\"}")
+    printf '| sweep of 8 churn-5000 runs (`churn8.yaml`), `--jobs 2` vs `--jobs 1` (median of 5 pairs) | ≥ 1.85× | %.2f× (%.2f s → %.2f s) | %s | | |\n' \
+        "$cspeedup" "$k1" "$k2" "$cmet"
+  fi
   printf '| machine ceiling: two ali100k replays at once vs one after the other (median of 5 pairs) | (context) | %.2f× (%.2f s → %.2f s) | | | |\n' \
       "$ceiling" "$c1" "$c2"
   echo
