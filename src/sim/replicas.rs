@@ -98,7 +98,7 @@ pub fn run_replicas(
     out: &Path,
 ) -> Result<ReplicaReport, RunError> {
     let seeds: Vec<u64> = (0..n).map(|i| base + i).collect();
-    // Every replica reads the same trace rows: each thread parses them once.
+    // Every replica reads the same trace rows: they are parsed once, for all threads.
     let traces = std::sync::Arc::new(crate::workload::trace_cache::TraceCache::new());
     let results: Vec<Result<RunResult, RunError>> = seeds
         .par_iter()

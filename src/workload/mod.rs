@@ -290,7 +290,6 @@ mod tests {
             priority: 7,
             node_selector: vec![("zone".to_string(), "a".to_string())],
             constraints: Arc::new(PodConstraints {
-                topology_spread: vec![],
                 node_affinity: constraints::NodeAffinity {
                     required: vec![Default::default()],
                     ..Default::default()

@@ -139,7 +139,9 @@ impl<T: Clone> Reuse<T> {
     }
 }
 
-/// `a == b`, without a call to `memcmp` for texts of up to 16 bytes (most reused fields).
+/// `a == b`. Texts of up to 16 bytes (most reused fields) are compared as two 16-byte words,
+/// not by a call to `memcmp`: on AMD Zen 4, glibc's AVX-512 `memcmp` took a third of a trace
+/// parse (results/sweep-scaling/README.md).
 #[inline]
 fn same_text(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
