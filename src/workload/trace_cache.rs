@@ -328,24 +328,37 @@ impl OwnCopies {
             name: name.clone(),
             namespace: own_str(&mut self.namespace, namespace),
             group: group_own,
-            labels: match &mut self.labels {
-                Some((rec, own)) if rec.same(labels) => own.clone(),
-                slot => slot.insert((labels.clone(), labels.unshared())).1.clone(),
-            },
+            labels: own(
+                &mut self.labels,
+                labels,
+                SharedLabels::same,
+                SharedLabels::unshared,
+            ),
             image,
         }
     }
 }
 
-/// This run's copy of `recorded`: the last one made if it is of the same allocation.
-fn own_str(slot: &mut Option<(SharedStr, SharedStr)>, recorded: &SharedStr) -> SharedStr {
+/// This run's copy of `recorded` (text or labels): the last one made if `recorded` is of the
+/// same allocation as the value it was made from, else a new one, remembered in `slot`.
+fn own<T: Clone>(
+    slot: &mut Option<(T, T)>,
+    recorded: &T,
+    same: fn(&T, &T) -> bool,
+    unshared: fn(&T) -> T,
+) -> T {
     match slot {
-        Some((rec, own)) if rec.same(recorded) => own.clone(),
+        Some((rec, own)) if same(rec, recorded) => own.clone(),
         slot => slot
-            .insert((recorded.clone(), recorded.unshared()))
+            .insert((recorded.clone(), unshared(recorded)))
             .1
             .clone(),
     }
+}
+
+/// [`own`] for text.
+fn own_str(slot: &mut Option<(SharedStr, SharedStr)>, recorded: &SharedStr) -> SharedStr {
+    own(slot, recorded, SharedStr::same, SharedStr::unshared)
 }
 
 #[cfg(test)]
