@@ -338,6 +338,9 @@ struct Scratch {
     raw: Vec<i64>,
     raw_opt: Vec<Option<i64>>,
     cache: node_cache::NodeCache,
+    /// The memo of pods with pod-dependent filters, kept apart so that a queue alternating
+    /// them with plain pods does not make each kind start the other's memo over.
+    dependent_cache: node_cache::NodeCache,
 }
 
 impl Scheduler {
@@ -444,8 +447,8 @@ impl Scheduler {
             trace.is_none() && state.spread_filter.is_none() && state.affinity_filter.is_none();
         let mut base = std::mem::take(&mut self.scratch.base);
         base.clear();
-        // `base` holds each feasible node's base score (the memoised walks fill it).
-        let mut with_base = cached;
+        // `base` holds each feasible node's base score (every walk of an unexplained cycle
+        // fills it).
         // Some processed node failed a node-local filter without being listed in `failures`.
         let mut local_failures = false;
         // Whether some node of the order has a taint, when this cycle already asked (an
@@ -518,7 +521,7 @@ impl Scheduler {
             };
         } else if trace.is_none() {
             (processed, local_failures) = walk_pod_dependent(
-                &mut self.scratch.cache,
+                &mut self.scratch.dependent_cache,
                 &self.profile,
                 pod,
                 state,
@@ -527,7 +530,6 @@ impl Scheduler {
                 want,
                 (feasible, &mut base, failures),
             );
-            with_base = true;
         } else {
             for &id in head.iter().chain(tail) {
                 if feasible.len() >= want {
@@ -589,8 +591,7 @@ impl Scheduler {
         }
         let totals = if trace.is_none() {
             let mut totals = std::mem::take(&mut self.scratch.totals);
-            let precomputed = if with_base { Some(&base[..]) } else { None };
-            self.score_fast(pod, view, topo, feasible, precomputed, tainted, &mut totals);
+            self.score_fast(pod, view, topo, feasible, &base, tainted, &mut totals);
             self.scratch.base = base;
             totals
         } else {
@@ -613,7 +614,8 @@ impl Scheduler {
     /// leaves the best node and the ties unchanged: a plugin whose normalised score is the same
     /// on every node (TaintToleration when no node has a PreferNoSchedule taint the pod minds,
     /// NodeAffinity without preferred terms) is skipped, the others are added in one pass with
-    /// reused buffers. Used when no trace is wanted. `tainted` is what
+    /// reused buffers. Used when no trace is wanted. `base` holds each feasible node's base score,
+    /// from the filter walk. `tainted` is what
     /// [`node_cache::NodeCache::order_may_have_taints`] said earlier in the cycle, if it was asked.
     #[allow(clippy::too_many_arguments)]
     fn score_fast(
@@ -622,24 +624,14 @@ impl Scheduler {
         view: &ClusterView,
         topo: &mut TopologyIndex,
         feasible: &[NodeId],
-        precomputed: Option<&[i64]>,
+        base: &[i64],
         tainted: Option<bool>,
         totals: &mut Vec<i64>,
     ) {
         let p = &self.profile;
         let w = &p.weights;
         totals.clear();
-        match precomputed {
-            Some(base) => totals.extend_from_slice(base),
-            None => {
-                let defaults = p.default_scoring();
-                totals.extend(
-                    feasible
-                        .iter()
-                        .map(|id| base_score(p, defaults, pod, &view.nodes[id.0 as usize])),
-                );
-            }
-        }
+        totals.extend_from_slice(base);
         let cache = &mut self.scratch.cache;
         let maybe_tainted = w.taint_toleration > 0
             && tainted.unwrap_or_else(|| cache.order_may_have_taints(view.nodes, view.order));
@@ -1076,11 +1068,13 @@ fn walk_memo(
 /// The filter walk of a pod with pod-dependent filters (topology spread, inter-pod affinity),
 /// with the node-local verdict memoised: a node counts towards `want` only when it passes
 /// both. Other pods are asked first, so a node they rule out costs the node-local filters but
-/// no score; its failure is the node-local one if it also has one, as in [`filter_node`].
-/// Feasible nodes go to `found.0` with their base scores in `found.1`; pod-dependent failures
-/// to `found.2`; node-local failures are only noted. Returns how many nodes were processed and
-/// whether one failed node-locally. Kept out of `select` (not inlined), whose other walks are
-/// its hot loop.
+/// no score. Feasible nodes go to `found.0` with their base scores in `found.1`; pod-dependent
+/// failures to `found.2`, and only the failures of nodes that pass the node-local filters
+/// remain listed if no node is feasible (a node failing both fails node-locally, as in
+/// [`filter_node`]; while a node is feasible the failures are not read, so the node-local
+/// filters are not run on the failed nodes). Returns how many nodes were processed and whether
+/// one failed node-locally. Kept out of `select` (not inlined), whose other walks are its hot
+/// loop.
 #[inline(never)]
 #[allow(clippy::too_many_arguments)]
 fn walk_pod_dependent(
@@ -1110,11 +1104,7 @@ fn walk_pod_dependent(
             processed += 1;
             let node = &nodes[id.0 as usize];
             if let Err(f) = pod_dependent_filters(state, id) {
-                if judged.filters.passes(node) {
-                    failures.push((id, f));
-                } else {
-                    local_failures = true;
-                }
+                failures.push((id, f));
                 continue;
             }
             let verdict = match first {
@@ -1134,6 +1124,11 @@ fn walk_pod_dependent(
                 None => local_failures = true,
             }
         }
+    }
+    if feasible.is_empty() {
+        let before = failures.len();
+        failures.retain(|(id, _)| judged.filters.passes(&nodes[id.0 as usize]));
+        local_failures |= failures.len() < before;
     }
     (processed, local_failures)
 }
