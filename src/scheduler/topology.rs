@@ -135,16 +135,11 @@ impl KeyDomains {
         let Some(&n) = self.nodes.of_node.get(i) else {
             return;
         };
-        let d = (n & !MISSING) as usize;
-        if self.candidates_in.len() <= d {
-            self.candidates_in.resize(d + 1, 0);
-        }
+        change_domain(&mut self.candidates_in, n, 1, !join);
         let missing = u32::from(n & MISSING != 0);
         if join {
-            self.candidates_in[d] += 1;
             self.candidates_missing += missing;
         } else {
-            self.candidates_in[d] -= 1;
             self.candidates_missing -= missing;
         }
     }
@@ -209,18 +204,47 @@ struct DomainTotals {
 impl DomainTotals {
     /// Adds `n` pods to (or, with `remove`, takes them from) the domain of numbered node `i`.
     fn change(&mut self, of_node: &[u32], i: usize, n: u32, remove: bool) {
-        let Some(&d) = of_node.get(i) else {
-            // Not numbered yet: counted when the key numbers it.
-            return;
-        };
-        let d = (d & !MISSING) as usize;
-        if self.sums.len() <= d {
-            self.sums.resize(d + 1, 0);
+        // A node not numbered yet is counted when the key numbers it.
+        if let Some(&d) = of_node.get(i) {
+            change_domain(&mut self.sums, d, n, remove);
         }
-        if remove {
-            self.sums[d] -= n;
-        } else {
-            self.sums[d] += n;
+    }
+}
+
+/// Adds `n` to (or, with `remove`, takes it from) `sums` at domain number `d` (its MISSING bit
+/// ignored: nodes without the label count in the empty value's domain), growing `sums`.
+fn change_domain(sums: &mut Vec<u32>, d: u32, n: u32, remove: bool) {
+    let d = (d & !MISSING) as usize;
+    if sums.len() <= d {
+        sums.resize(d + 1, 0);
+    }
+    if remove {
+        sums[d] -= n;
+    } else {
+        sums[d] += n;
+    }
+}
+
+/// Adds numbered node `i`'s matching pods of every query to (or, with `remove`, takes them
+/// from) the kept totals of every key, or of key `only`.
+fn change_totals(
+    totals: &mut [Vec<DomainTotals>],
+    counts: &[Vec<u32>],
+    keys: &[KeyDomains],
+    i: usize,
+    only: Option<KeyId>,
+    remove: bool,
+) {
+    for (q, tracked) in totals.iter_mut().enumerate() {
+        let n = counts[q].get(i).copied().unwrap_or(0);
+        if n == 0 {
+            continue;
+        }
+        for t in tracked
+            .iter_mut()
+            .filter(|t| only.is_none_or(|k| t.key == k))
+        {
+            t.change(&keys[t.key].nodes.of_node, i, n, remove);
         }
     }
 }
@@ -275,18 +299,21 @@ impl TopologyIndex {
             let n = kd.of(node);
             kd.nodes.of_node.push(n);
         }
+        let numbered_now = kd.nodes.of_node.len();
         // Candidates numbered just now join the counts and totals kept for this key.
-        for i in numbered..kd.nodes.of_node.len() {
-            if !self.candidate.get(i).copied().unwrap_or(false) {
+        for i in numbered..numbered_now {
+            if !self.is_candidate(i) {
                 continue;
             }
-            kd.count_candidate(i, true);
-            for (q, tracked) in self.totals.iter_mut().enumerate() {
-                let n = self.counts[q].get(i).copied().unwrap_or(0);
-                for t in tracked.iter_mut().filter(|t| t.key == k && n > 0) {
-                    t.change(&kd.nodes.of_node, i, n, false);
-                }
-            }
+            self.keys[k].count_candidate(i, true);
+            change_totals(
+                &mut self.totals,
+                &self.counts,
+                &self.keys,
+                i,
+                Some(k),
+                false,
+            );
         }
         #[cfg(debug_assertions)]
         for (i, node) in nodes.iter().enumerate() {
@@ -353,12 +380,7 @@ impl TopologyIndex {
         for kd in &mut self.keys {
             kd.count_candidate(i, on);
         }
-        for (q, tracked) in self.totals.iter_mut().enumerate() {
-            let n = self.counts[q].get(i).copied().unwrap_or(0);
-            for t in tracked.iter_mut().filter(|_| n > 0) {
-                t.change(&self.keys[t.key].nodes.of_node, i, n, !on);
-            }
-        }
+        change_totals(&mut self.totals, &self.counts, &self.keys, i, None, !on);
     }
 
     /// Keeps query `q`'s per-domain totals of key `k` over the candidates from now on (one loop
@@ -465,8 +487,10 @@ impl TopologyIndex {
                 }
                 counts[i] += 1;
             }
-            for t in tracked.iter_mut().filter(|_| candidate) {
-                t.change(&self.keys[t.key].nodes.of_node, i, 1, remove);
+            if candidate {
+                for t in tracked.iter_mut() {
+                    t.change(&self.keys[t.key].nodes.of_node, i, 1, remove);
+                }
             }
         }
     }

@@ -216,8 +216,12 @@ pub fn pre_filter(
         } else {
             let matching = topo.counts(query);
             for &id in candidates {
-                if !has_all_keys(topo, &keys, id)
-                    || (node_affinity && !super::node_affinity::matches(pod, &nodes[id.0 as usize]))
+                // With every candidate counted (hostname keys, whose totals are not kept), no
+                // candidate lacks a key and the pod has no node affinity: nothing to skip.
+                if !every_candidate
+                    && (!has_all_keys(topo, &keys, id)
+                        || (node_affinity
+                            && !super::node_affinity::matches(pod, &nodes[id.0 as usize])))
                 {
                     continue;
                 }
