@@ -1443,6 +1443,7 @@ mod tests {
             anti in any::<bool>(),
             cpu in prop_oneof![Just(100u64), 100u64..3000],
             seed in 0u64..1000,
+            other_shape_first in any::<bool>(),
         ) {
             use crate::cluster::pod::{Pod, PodTable};
             use crate::workload::constraints::{
@@ -1510,10 +1511,14 @@ mod tests {
             let view = ClusterView { nodes: &nodes, order: &order, pods: &pods };
             let mut memoised = Scheduler::new(Profile::default(), crate::sim::rng::stream(seed, "s"));
             let mut explained = Scheduler::new(Profile::default(), crate::sim::rng::stream(seed, "s"));
-            for _ in 0..3 {
-                let fast = memoised.schedule(&pod, &view, &mut topo, None);
+            // Two cycles of another shape first make the pod's first cycle record its memo
+            // (FirstCycle::Record); without them it only computes (Skip). Then it looks up.
+            let other = PodSpec { requests: Resources::pod(cpu + 1, 512, 0), ..pod.clone() };
+            let first: &[&PodSpec] = if other_shape_first { &[&other, &other] } else { &[] };
+            for p in first.iter().copied().chain([&pod; 3]) {
+                let fast = memoised.schedule(p, &view, &mut topo, None);
                 let mut trace = CycleTrace::default();
-                let slow = explained.schedule(&pod, &view, &mut topo, Some(&mut trace));
+                let slow = explained.schedule(p, &view, &mut topo, Some(&mut trace));
                 match (fast, slow) {
                     (Ok(a), Ok(b)) => prop_assert_eq!(a, b),
                     (Err(a), Err(b)) => {
