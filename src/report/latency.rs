@@ -5,7 +5,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::palette::{BLUE, ORANGE};
-use super::{HouseStyle, Plot, ReportError, Table, chart_frame, de, draw_legend, line_swatch};
+use super::{HouseStyle, Plot, ReportError, Scan, chart_frame, de, draw_legend, line_swatch};
 
 /// Sorted latencies (seconds) of one capacity type.
 #[derive(Debug, Default)]
@@ -19,31 +19,44 @@ struct Samples {
 pub struct Latency {
     ec2: Samples,
     fargate: Samples,
+    /// Rows with capacity `ec2`, whether or not they were scheduled.
+    ec2_pods: u64,
 }
 
 impl Latency {
-    /// Reads `submit_s, scheduled_s, running_s, capacity`; pods never scheduled (or never
-    /// running) are left out of the respective CDF.
-    pub fn from_table(pods: &Table) -> Result<Latency, ReportError> {
-        let submit = pods.numbers("submit_s")?;
-        let sched = pods.numbers("scheduled_s")?;
-        let running = pods.numbers("running_s")?;
-        let cap = pods.text("capacity")?;
+    /// Reads `submit_s, scheduled_s, running_s, capacity` of pods.csv row by row (a full-trace
+    /// run has millions); pods never scheduled (or never running) are left out of the
+    /// respective CDF.
+    pub fn read(mut pods: Scan) -> Result<Latency, ReportError> {
+        let submit = pods.column("submit_s")?;
+        let sched = pods.column("scheduled_s")?;
+        let running = pods.column("running_s")?;
+        let cap = pods.column("capacity")?;
         let mut l = Latency {
             ec2: Samples::default(),
             fargate: Samples::default(),
+            ec2_pods: 0,
         };
-        for i in 0..submit.len() {
-            let s = match cap[i] {
-                "ec2" => &mut l.ec2,
+        while pods.next_row()? {
+            // Every number is checked, as when the whole file was read into a table.
+            let (a, s, r) = (
+                pods.number(submit)?,
+                pods.number(sched)?,
+                pods.number(running)?,
+            );
+            let samples = match pods.text(cap) {
+                "ec2" => {
+                    l.ec2_pods += 1;
+                    &mut l.ec2
+                }
                 "fargate" => &mut l.fargate,
                 _ => continue,
             };
-            if let (Some(a), Some(b)) = (submit[i], sched[i]) {
-                s.pending.push((b - a).max(0.0));
+            if let (Some(a), Some(b)) = (a, s) {
+                samples.pending.push((b - a).max(0.0));
             }
-            if let (Some(a), Some(b)) = (submit[i], running[i]) {
-                s.startup.push((b - a).max(0.0));
+            if let (Some(a), Some(b)) = (a, r) {
+                samples.startup.push((b - a).max(0.0));
             }
         }
         for s in [&mut l.ec2, &mut l.fargate] {
@@ -51,6 +64,11 @@ impl Latency {
             s.startup.sort_by(f64::total_cmp);
         }
         Ok(l)
+    }
+
+    /// Pods that ran on EC2 capacity (the cost section divides EC2 cost by them).
+    pub fn ec2_pods(&self) -> u64 {
+        self.ec2_pods
     }
 
     /// Text under the plot in report.md.
@@ -167,7 +185,59 @@ impl Plot for Latency {
 
 #[cfg(test)]
 mod tests {
-    use super::cdf_steps;
+    use super::*;
+
+    fn pods(text: &str) -> (tempfile::TempDir, Result<Latency, ReportError>) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("pods.csv"), text).unwrap();
+        let l = Scan::open(dir.path(), "pods.csv").and_then(Latency::read);
+        (dir, l)
+    }
+
+    #[test]
+    fn latencies_by_capacity_from_pods_csv() {
+        let (_d, l) = pods(
+            "pod,submit_s,scheduled_s,running_s,capacity\n\
+             a,10,15,40,ec2\n\
+             b,0,2.5,,ec2\n\
+             c,5,,,ec2\n\
+             d,1,31,61,fargate\n\
+             e,3,4,5,\n",
+        );
+        let l = l.unwrap();
+        // Sorted; b never ran, c was never scheduled, e has no capacity.
+        assert_eq!(l.ec2.pending, vec![2.5, 5.0]);
+        assert_eq!(l.ec2.startup, vec![30.0]);
+        assert_eq!(l.fargate.pending, vec![30.0]);
+        assert_eq!(l.fargate.startup, vec![60.0]);
+        // Every EC2 row counts, scheduled or not.
+        assert_eq!(l.ec2_pods(), 3);
+    }
+
+    #[test]
+    fn a_bad_cell_names_file_line_and_column() {
+        let (d, l) = pods("submit_s,scheduled_s,running_s,capacity\n1,2,3,ec2\n1,x2,3,ec2\n");
+        let e = l.unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "{}: line 3, column `scheduled_s`: `x2` is not a number",
+                d.path().join("pods.csv").display()
+            )
+        );
+        // A ragged row and a missing column are reported too, naming the file.
+        let (_d, l) = pods("submit_s,scheduled_s,running_s,capacity\n1,2,3,ec2,9\n");
+        let e = l.unwrap_err();
+        assert!(matches!(e, ReportError::Unreadable { .. }), "{e}");
+        assert!(e.to_string().contains("pods.csv"), "{e}");
+        let (_d, l) = pods("submit_s,scheduled_s,capacity\n1,2,ec2\n");
+        let e = l.unwrap_err();
+        assert!(
+            e.to_string()
+                .ends_with("pods.csv: missing column `running_s`"),
+            "{e}"
+        );
+    }
 
     #[test]
     fn cdf_steps_jump_at_distinct_values() {

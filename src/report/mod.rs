@@ -100,10 +100,7 @@ impl Table {
         if !path.is_file() {
             return Err(ReportError::MissingFile(path));
         }
-        let unreadable = |e: csv::Error| ReportError::Unreadable {
-            path: path.clone(),
-            message: e.to_string(),
-        };
+        let unreadable = |e: csv::Error| unreadable(&path, e);
         let mut r = csv::Reader::from_path(&path).map_err(unreadable)?;
         let headers = r
             .headers()
@@ -166,17 +163,7 @@ impl Table {
             .enumerate()
             .map(|(n, r)| {
                 let v = r.get(i).map(String::as_str).unwrap_or("");
-                if v.is_empty() {
-                    return Ok(None);
-                }
-                v.parse::<f64>()
-                    .map(Some)
-                    .map_err(|_| ReportError::BadValue {
-                        path: self.path.clone(),
-                        line: n + 2,
-                        column: column.to_string(),
-                        value: v.to_string(),
-                    })
+                number(&self.path, n + 2, column, v)
             })
             .collect()
     }
@@ -188,6 +175,103 @@ impl Table {
             .into_iter()
             .map(|v| v.unwrap_or(0.0))
             .collect())
+    }
+}
+
+/// A cell as a number: empty is `None` (a time not reached), anything else that does not parse
+/// is [`ReportError::BadValue`] naming the file, line and column.
+fn number(path: &Path, line: usize, column: &str, v: &str) -> Result<Option<f64>, ReportError> {
+    if v.is_empty() {
+        return Ok(None);
+    }
+    v.parse::<f64>()
+        .map(Some)
+        .map_err(|_| ReportError::BadValue {
+            path: path.to_path_buf(),
+            line,
+            column: column.to_string(),
+            value: v.to_string(),
+        })
+}
+
+/// A CSV file read row by row without being held: pods.csv of a full-trace run has millions of
+/// rows, which as a [`Table`] took gigabytes. Columns are asked for by header name, as with a
+/// table, and every problem names the file (and line and column).
+pub struct Scan {
+    path: PathBuf,
+    reader: csv::Reader<std::fs::File>,
+    headers: Vec<String>,
+    record: csv::StringRecord,
+    /// 1-based line number of `record` (the header is line 1).
+    line: usize,
+}
+
+impl Scan {
+    /// Opens `dir/name` and reads its header; a missing file is [`ReportError::MissingFile`].
+    pub fn open(dir: &Path, name: &str) -> Result<Scan, ReportError> {
+        let path = dir.join(name);
+        if !path.is_file() {
+            return Err(ReportError::MissingFile(path));
+        }
+        let mut reader = csv::Reader::from_path(&path).map_err(|e| unreadable(&path, e))?;
+        let headers = reader
+            .headers()
+            .map_err(|e| unreadable(&path, e))?
+            .iter()
+            .map(str::to_string)
+            .collect();
+        Ok(Scan {
+            path,
+            reader,
+            headers,
+            record: csv::StringRecord::new(),
+            line: 1,
+        })
+    }
+
+    /// The position of `column`, for [`Scan::text`] and [`Scan::number`]; a missing column is
+    /// [`ReportError::MissingColumn`].
+    pub fn column(&self, column: &str) -> Result<usize, ReportError> {
+        self.headers
+            .iter()
+            .position(|h| h == column)
+            .ok_or_else(|| ReportError::MissingColumn {
+                path: self.path.clone(),
+                column: column.to_string(),
+            })
+    }
+
+    /// Moves to the next row; false at the end of the file.
+    pub fn next_row(&mut self) -> Result<bool, ReportError> {
+        let more = self
+            .reader
+            .read_record(&mut self.record)
+            .map_err(|e| unreadable(&self.path, e))?;
+        self.line += 1;
+        Ok(more)
+    }
+
+    /// The current row's cell at `column` (from [`Scan::column`]); empty past the row's end, as
+    /// in a [`Table`].
+    pub fn text(&self, column: usize) -> &str {
+        self.record.get(column).unwrap_or("")
+    }
+
+    /// The current row's cell at `column` as a number, as [`Table::numbers`] reads it.
+    pub fn number(&self, column: usize) -> Result<Option<f64>, ReportError> {
+        number(
+            &self.path,
+            self.line,
+            &self.headers[column],
+            self.text(column),
+        )
+    }
+}
+
+fn unreadable(path: &Path, e: csv::Error) -> ReportError {
+    ReportError::Unreadable {
+        path: path.to_path_buf(),
+        message: e.to_string(),
     }
 }
 
@@ -424,13 +508,13 @@ pub fn generate_titled(run_dir: &Path, out: &Path, name: &str) -> Result<Generat
     }
     let summary = Summary::load(run_dir)?;
     let tl = Table::load(run_dir, "timeline.csv")?;
-    let pods = Table::load(run_dir, "pods.csv")?;
+    let lat = latency::Latency::read(Scan::open(run_dir, "pods.csv")?)?;
     // nodes.csv is part of a run folder; checked so a truncated folder is reported early.
-    Table::load(run_dir, "nodes.csv")?;
+    let mut nodes = Scan::open(run_dir, "nodes.csv")?;
+    while nodes.next_row()? {}
 
     let activity = timeline::Activity::from_table(&tl)?;
     let resources = timeline::Resources::from_table(&tl)?;
-    let lat = latency::Latency::from_table(&pods)?;
     let costs = cost::CostOverTime::from_table(&tl)?;
     let table = markdown::summary_rows(&summary)?;
 
@@ -466,11 +550,7 @@ pub fn generate_titled(run_dir: &Path, out: &Path, name: &str) -> Result<Generat
             skipped.push(why.clone());
         }
     }
-    let ec2_pods = pods
-        .text("capacity")?
-        .iter()
-        .filter(|c| **c == "ec2")
-        .count() as u64;
+    let ec2_pods = lat.ec2_pods();
     let mut md = markdown::render(name, &table, &sections, &notes);
     md.push_str(&markdown::cost_section(&summary, ec2_pods));
     files.push(write_atomic(out, "report.md", md.as_bytes())?);
