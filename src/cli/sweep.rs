@@ -55,6 +55,14 @@ fn plan_error(e: SweepError) -> anyhow::Error {
     anyhow::Error::new(BadInput(e.to_string()))
 }
 
+/// Runs `f` in `pool`, or in rayon's global pool (a thread per core) without one.
+fn in_pool<T: Send>(pool: &Option<rayon::ThreadPool>, f: impl FnOnce() -> T + Send) -> T {
+    match pool {
+        Some(p) => p.install(f),
+        None => f(),
+    }
+}
+
 /// Plans, runs and tabulates the sweep.
 pub fn execute(a: SweepArgs) -> anyhow::Result<()> {
     let shard = a
@@ -92,14 +100,14 @@ pub fn execute(a: SweepArgs) -> anyhow::Result<()> {
             b.set_position(done as u64);
         }
     };
-    let work = || crate::sweep::run_sweep(&plan, &out, shard, a.resume, &progress);
-    let result = match a.jobs {
-        Some(n) => rayon::ThreadPoolBuilder::new()
-            .num_threads(n)
-            .build()?
-            .install(work),
-        None => work(),
+    // --jobs bounds the threads of the runs and of the report drawn after them.
+    let pool = match a.jobs {
+        Some(n) => Some(rayon::ThreadPoolBuilder::new().num_threads(n).build()?),
+        None => None,
     };
+    let result = in_pool(&pool, || {
+        crate::sweep::run_sweep(&plan, &out, shard, a.resume, &progress)
+    });
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
@@ -129,7 +137,7 @@ pub fn execute(a: SweepArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     if outcome.complete == outcome.total {
-        super::report::report_one(&out, None)?;
+        in_pool(&pool, || super::report::report_one(&out, None))?;
     } else {
         println!(
             "report: {} of {} runs complete; `eksim merge` the shards (or `--resume`) to get \

@@ -507,21 +507,41 @@ pub fn generate_titled(run_dir: &Path, out: &Path, name: &str) -> Result<Generat
         return Err(ReportError::MissingDir(run_dir.to_path_buf()));
     }
     let summary = Summary::load(run_dir)?;
-    let tl = Table::load(run_dir, "timeline.csv")?;
-    let lat = latency::Latency::read(Scan::open(run_dir, "pods.csv")?)?;
-    // nodes.csv is part of a run folder; checked so a truncated folder is reported early.
-    let mut nodes = Scan::open(run_dir, "nodes.csv")?;
-    while nodes.next_row()? {}
-
-    let activity = timeline::Activity::from_table(&tl)?;
-    let resources = timeline::Resources::from_table(&tl)?;
-    let costs = cost::CostOverTime::from_table(&tl)?;
+    // pods.csv (millions of rows after a full trace) is read beside the small files; which
+    // error is reported when several files are bad does not depend on the thread count.
+    let (lat, small) = rayon::join(
+        || latency::Latency::read(Scan::open(run_dir, "pods.csv")?),
+        || -> Result<_, ReportError> {
+            let tl = Table::load(run_dir, "timeline.csv")?;
+            // nodes.csv is part of a run folder; checked so a truncated folder is reported
+            // early.
+            let mut nodes = Scan::open(run_dir, "nodes.csv")?;
+            while nodes.next_row()? {}
+            Ok((
+                timeline::Activity::from_table(&tl)?,
+                timeline::Resources::from_table(&tl)?,
+                cost::CostOverTime::from_table(&tl)?,
+            ))
+        },
+    );
+    let (activity, resources, costs) = small?;
+    let lat = lat?;
     let table = markdown::summary_rows(&summary)?;
 
     std::fs::create_dir_all(out).map_err(|source| OutputError {
         path: out.to_path_buf(),
         source,
     })?;
+    // The plots are drawn in parallel and listed in this order.
+    let ((a, l), (r, c)) = rayon::join(
+        || rayon::join(|| render(&activity, out), || render(&lat, out)),
+        || {
+            rayon::join(
+                || render(&resources, out),
+                || costs.as_ref().ok().map(|c| render(c, out)).transpose(),
+            )
+        },
+    );
     let mut files = Vec::new();
     let mut sections = Vec::new();
     let mut skipped = Vec::new();
@@ -535,16 +555,17 @@ pub fn generate_titled(run_dir: &Path, out: &Path, name: &str) -> Result<Generat
             note: note.to_string(),
         });
     };
-    add(activity.title(), render(&activity, out)?, activity.note());
-    add(lat.title(), render(&lat, out)?, lat.note());
-    add(
-        resources.title(),
-        render(&resources, out)?,
-        resources.note(),
-    );
+    add(activity.title(), a?, activity.note());
+    add(lat.title(), l?, lat.note());
+    add(resources.title(), r?, resources.note());
     let mut notes = Vec::new();
+    let c = c?;
     match &costs {
-        Ok(c) => add(c.title(), render(c, out)?, c.note()),
+        Ok(costs) => {
+            if let Some(names) = c {
+                add(costs.title(), names, costs.note());
+            }
+        }
         Err(why) => {
             notes.push(why.clone());
             skipped.push(why.clone());

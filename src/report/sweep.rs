@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use plotters::coord::Shift;
 use plotters::coord::ranged1d::SegmentValue;
 use plotters::prelude::*;
+use rayon::prelude::*;
 
 use super::palette::{BLUE, GREEN, ORANGE, PURPLE, SKY_BLUE, VERMILLION};
 use super::{
@@ -772,7 +773,36 @@ pub fn generate(dir: &Path, out: &Path) -> Result<Generated, ReportError> {
          mean cost and start-up p95, lower in one).\n",
     );
     let bars = VariantBars { data: &data };
-    let f = render(&bars, &plots)?;
+    let pareto = ParetoPlot { data: &data };
+    // The plots and the run report of each variant are drawn in parallel; the sections keep
+    // this order, and the first error in it is the one reported.
+    let ((bars_files, pareto_files), (lines_files, variant_reports)) = rayon::join(
+        || rayon::join(|| render(&bars, &plots), || render(&pareto, &plots)),
+        || {
+            rayon::join(
+                || {
+                    [&cost_lines, &pending_lines]
+                        .par_iter()
+                        .map(|p| p.as_ref().map(|p| render(p, &plots)).transpose())
+                        .collect::<Vec<_>>()
+                },
+                || {
+                    data.variants
+                        .par_iter()
+                        .map(|v| {
+                            let Some(run) = data.sample_run(&v.id) else {
+                                return Ok(None);
+                            };
+                            let vout = out.join("variants").join(&v.id);
+                            let title = format!("{} (seed {})", v.id, data.first_seed[&v.id]);
+                            super::generate_titled(&run, &vout, &title).map(Some)
+                        })
+                        .collect::<Vec<_>>()
+                },
+            )
+        },
+    );
+    let f = bars_files?;
     section(
         &mut md,
         bars.title(),
@@ -782,8 +812,7 @@ pub fn generate(dir: &Path, out: &Path) -> Result<Generated, ReportError> {
         "plots/",
     );
     files.extend(f.iter().map(|n| plots.join(n)));
-    let pareto = ParetoPlot { data: &data };
-    let f = render(&pareto, &plots)?;
+    let f = pareto_files?;
     section(
         &mut md,
         pareto.title(),
@@ -792,7 +821,7 @@ pub fn generate(dir: &Path, out: &Path) -> Result<Generated, ReportError> {
         "plots/",
     );
     files.extend(f.iter().map(|n| plots.join(n)));
-    for (plot, note) in [
+    for ((plot, note), drawn) in [
         (
             &cost_lines,
             "Total cost accrued so far (EC2, Fargate and control plane) in one run of each \
@@ -803,14 +832,16 @@ pub fn generate(dir: &Path, out: &Path) -> Result<Generated, ReportError> {
             "Pods waiting for a node or a Fargate micro-VM, sampled with the timeline, in the \
              same runs.",
         ),
-    ] {
-        match plot {
-            Some(p) => {
-                let f = render(p, &plots)?;
+    ]
+    .into_iter()
+    .zip(lines_files)
+    {
+        match (plot, drawn?) {
+            (Some(p), Some(f)) => {
                 section(&mut md, p.title(), &f, note, "plots/");
                 files.extend(f.iter().map(|n| plots.join(n)));
             }
-            None => skipped.push(format!(
+            _ => skipped.push(format!(
                 "{}: no run folders under {}/runs (a merged or copied sweep), plot skipped",
                 dir.display(),
                 dir.display()
@@ -818,13 +849,10 @@ pub fn generate(dir: &Path, out: &Path) -> Result<Generated, ReportError> {
         }
     }
     let mut links = Vec::new();
-    for v in &data.variants {
-        let Some(run) = data.sample_run(&v.id) else {
+    for (v, report) in data.variants.iter().zip(variant_reports) {
+        let Some(g) = report? else {
             continue;
         };
-        let vout = out.join("variants").join(&v.id);
-        let title = format!("{} (seed {})", v.id, data.first_seed[&v.id]);
-        let g = super::generate_titled(&run, &vout, &title)?;
         files.extend(g.files);
         skipped.extend(g.skipped);
         links.push(format!(

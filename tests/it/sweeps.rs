@@ -47,6 +47,31 @@ fn tables(c: &Case, dir: &str) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
     )
 }
 
+/// report.md, the plots and the variants' run reports of a sweep folder, by relative path.
+fn report_files(out: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    let mut files = Vec::new();
+    let mut dirs = vec![out.join("plots"), out.join("variants")];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else {
+                let rel = p.strip_prefix(out).unwrap().display().to_string();
+                files.push((rel, std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+    // Its heading names the folder.
+    let name = out.file_name().unwrap().to_str().unwrap();
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    let heading = format!("# eksim sweep report: {name}\n");
+    assert!(md.starts_with(&heading), "{md}");
+    files.push(("report.md".into(), md.as_bytes()[heading.len()..].to_vec()));
+    files.sort();
+    files
+}
+
 #[test]
 fn same_tables_for_any_job_count() {
     let c = case();
@@ -55,6 +80,15 @@ fn same_tables_for_any_job_count() {
     sweep(&c, &["--jobs", "1", "--out", o1.to_str().unwrap()]);
     sweep(&c, &["--jobs", "2", "--out", o2.to_str().unwrap()]);
     assert_eq!(tables(&c, "one"), tables(&c, "two"));
+    // The report is drawn on as many threads as the runs: its bytes do not depend on them.
+    let r1 = report_files(&o1);
+    let r2 = report_files(&o2);
+    assert!(r1.len() > 30, "{} report files", r1.len());
+    for ((n1, b1), (n2, b2)) in r1.iter().zip(&r2) {
+        assert_eq!(n1, n2);
+        assert!(b1 == b2, "{n1} differs");
+    }
+    assert_eq!(r1.len(), r2.len());
     let rows = read_csv(&o1.join("sweep.csv"));
     // 2 variants × 2 instance types × 3 seeds, in index order, seeds 10, 11, 12.
     assert_eq!(rows.len(), 12);
