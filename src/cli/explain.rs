@@ -30,7 +30,8 @@ pub struct ExplainArgs {
     pub max_nodes: usize,
 }
 
-/// Runs the scenario (outputs go to a temporary folder) and prints the pod's cycles.
+/// Runs the scenario until the pod is done (outputs go to a temporary folder) and prints the
+/// pod's cycles.
 pub fn execute(a: ExplainArgs) -> anyhow::Result<()> {
     let sc = scenario::load(&a.scenario).map_err(|e| BadInput(e.to_string()))?;
     let tmp = std::env::temp_dir().join(format!("eksim-explain-{}", std::process::id()));
@@ -40,6 +41,7 @@ pub fn execute(a: ExplainArgs) -> anyhow::Result<()> {
             seed: a.seed,
             out_dir: tmp.clone(),
             explain_pod: Some(a.pod.clone()),
+            stop_when_explained: true,
             ..Default::default()
         },
     );

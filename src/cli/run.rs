@@ -85,6 +85,7 @@ pub fn execute(a: RunArgs) -> anyhow::Result<()> {
             seed: a.seed,
             out_dir,
             explain_pod: None,
+            stop_when_explained: false,
             check_invariants: a.check_invariants,
             max_events: a.max_events,
             durability: Default::default(),

@@ -200,7 +200,8 @@ pub struct Summary {
 /// Why and where a run stopped early.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Partial {
-    /// What stopped it (`max-events`).
+    /// What stopped it: `max-events`, or `explained-pod-done` (`eksim explain`, whose run
+    /// ends once its pod is done).
     pub reason: String,
     /// Events handled.
     pub events: u64,

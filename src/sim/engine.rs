@@ -141,6 +141,11 @@ pub struct RunOptions {
     pub out_dir: PathBuf,
     /// Record every scheduling cycle of the pod with this name (for `eksim explain`).
     pub explain_pod: Option<String>,
+    /// Stop the run once the explained pod is done (its pods.csv row written), as `max_events`
+    /// would: nothing later can change its explanation, and `eksim explain` of a pod early in
+    /// a long trace need not replay the rest. Not for a StatefulSet's pod, whose name comes
+    /// back when it is recreated.
+    pub stop_when_explained: bool,
     /// Check the engine's invariants after every event (debug builds check a sample anyway).
     pub check_invariants: bool,
     /// Stop after this many events; the outputs are written as of then and summary.json says
@@ -388,6 +393,8 @@ struct Engine<'s> {
     /// A leftover flush of pod-dependent unschedulable pods is queued.
     leftover_timer: bool,
     explain_pod: Option<String>,
+    /// [`RunOptions::stop_when_explained`].
+    stop_when_explained: bool,
     /// Pods holding room on nodes, by priority (to skip preemption when nothing is lower).
     bound_priorities: std::collections::BTreeMap<i32, u64>,
     preemptions: u64,
@@ -402,6 +409,9 @@ struct Engine<'s> {
     max_events: Option<u64>,
     /// Set when `max_events` stopped the run: the events handled.
     stopped_early: Option<u64>,
+    /// Why `max_events` was set: `max-events`, or `explained-pod-done` when
+    /// [`RunOptions::stop_when_explained`] set it.
+    stop_reason: &'static str,
     /// Most micro-VMs alive at once.
     fargate_peak: u32,
     /// Pods queued behind the concurrent-pod quota.
@@ -465,6 +475,7 @@ pub fn run(sc: &Scenario, opts: &RunOptions) -> Result<RunResult, RunError> {
         invariants::InvariantMode::Off
     });
     engine.max_events = opts.max_events;
+    engine.stop_when_explained = opts.stop_when_explained;
     engine.start()?;
     engine.run_loop()?;
     let mut files = CommitBatch::default();
@@ -644,6 +655,7 @@ impl<'s> Engine<'s> {
             backoff_timer: None,
             leftover_timer: false,
             explain_pod: explain_pod.clone(),
+            stop_when_explained: false,
             bound_priorities: Default::default(),
             preemptions: 0,
             explained: Vec::new(),
@@ -653,6 +665,7 @@ impl<'s> Engine<'s> {
             invariants: invariants::InvariantState::default(),
             max_events: None,
             stopped_early: None,
+            stop_reason: "max-events",
             fargate_peak: 0,
             fargate_quota_waits: 0,
             fargate_active: 0,
@@ -2101,6 +2114,11 @@ impl<'s> Engine<'s> {
                     .map(|(c, v)| (c.to_string(), v))
                     .collect(),
             );
+            if self.stop_when_explained && s.owner != crate::workload::OwnerKind::StatefulSet {
+                // The loop stops before the next event, as at --max-events.
+                self.max_events = Some(self.events);
+                self.stop_reason = "explained-pod-done";
+            }
         }
         self.out.pods.write(b)?;
         Ok(())
@@ -2375,7 +2393,7 @@ impl<'s> Engine<'s> {
             partial: self
                 .stopped_early
                 .map(|events| crate::metrics::summary::Partial {
-                    reason: "max-events".to_string(),
+                    reason: self.stop_reason.to_string(),
                     events,
                     stopped_at_s: self.now.as_secs_f64(),
                 }),

@@ -10,6 +10,7 @@ mod conformance;
 mod control_plane;
 mod determinism;
 mod engine_properties;
+mod explain;
 mod fuzz_inputs;
 mod health;
 mod importers;
