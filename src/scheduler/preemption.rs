@@ -149,7 +149,10 @@ pub fn plan(
                 let p = pods.get(k).expect("live");
                 (
                     std::cmp::Reverse(p.spec.priority),
-                    p.running.or(p.scheduled).unwrap_or(SimTime::MAX),
+                    p.running
+                        .get()
+                        .or(p.scheduled.get())
+                        .unwrap_or(SimTime::MAX),
                     k,
                 )
             })

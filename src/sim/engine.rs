@@ -1028,7 +1028,7 @@ impl<'s> Engine<'s> {
             .pods
             .get_mut(key)
             .unwrap_or_else(|| unreachable!("just inserted"));
-        pod.controller = controller;
+        pod.controller = controller.map(|c| c as u32);
         match profile {
             Some(p) => {
                 pod.capacity = Some(CapacityKind::Fargate);
@@ -1051,7 +1051,7 @@ impl<'s> Engine<'s> {
                     Err(reason) => {
                         // Never admitted: its row is written and it leaves the table again.
                         pod.phase = PodPhase::Rejected;
-                        pod.reason = Some(reason);
+                        pod.reason = Some(reason.into());
                         self.counts.rejected += 1;
                         let written = self.with_pod_aside(key, |e, pod| e.write_pod(pod));
                         self.pods.discard(key);
@@ -1063,9 +1063,9 @@ impl<'s> Engine<'s> {
                         let zone = self.rng.fargate.random_range(0..zones.len().max(1));
                         let rate = billing::fargate::rate_per_hour(&size, &self.sc.fargate);
                         pod.fargate = Some(FargatePlacement {
-                            profile: p,
+                            profile: p as u32,
                             size,
-                            zone,
+                            zone: zone as u32,
                             rate_per_hour: rate,
                         });
                         self.n_pending += 1;
@@ -1163,7 +1163,7 @@ impl<'s> Engine<'s> {
         self.fargate_peak = self.fargate_peak.max(self.fargate_active);
         self.fargate_pods_started += 1;
         pod.phase = PodPhase::Starting;
-        pod.scheduled = Some(now);
+        pod.scheduled = now.into();
         self.n_pending -= 1;
         self.pending.record(now.since(pod.spec.submit).0);
         let delay = self
@@ -1180,7 +1180,7 @@ impl<'s> Engine<'s> {
         let Some(pod) = self.pods.get_mut(key) else {
             return;
         };
-        pod.pull_start = Some(now);
+        pod.pull_start = now.into();
         let rate = pod.fargate.as_ref().map(|f| f.rate_per_hour).unwrap_or(0.0);
         self.cost_meter.change(now.0, CostPart::Fargate, rate);
         let pull = self
@@ -1374,8 +1374,8 @@ impl<'s> Engine<'s> {
         };
         let Some(node_id) = pod.node else { return };
         pod.phase = PodPhase::Starting;
-        pod.scheduled = Some(now);
-        pod.pull_start = Some(now);
+        pod.scheduled = now.into();
+        pod.pull_start = now.into();
         self.n_pending -= 1;
         self.pending.record(now.since(pod.spec.submit).0);
         // With pulls that always take zero time the node's image cache cannot change a start
@@ -1507,7 +1507,7 @@ impl<'s> Engine<'s> {
             return;
         };
         pod.phase = PodPhase::Running;
-        pod.running = Some(now);
+        pod.running = now.into();
         self.n_running += 1;
         self.startup.record(now.since(pod.spec.submit).0);
         if let Some(d) = pod.spec.duration {
@@ -1525,6 +1525,7 @@ impl<'s> Engine<'s> {
         self.counts.succeeded += 1;
         if pod
             .running
+            .get()
             .is_some_and(|r| self.now.0.saturating_sub(r.0) < billing::MINIMUM_BILLED_MS)
         {
             self.counts.ran_under_60s += 1;
@@ -1576,7 +1577,7 @@ impl<'s> Engine<'s> {
         }
         let was_started = pod.phase != PodPhase::Pending;
         pod.phase = phase;
-        pod.finished = Some(now);
+        pod.finished = now.into();
         // The row is written, and the pod unbound from the topology, from its record in the
         // table, which is then dropped where it lies: moving the 416-byte record out first
         // cost two copies of it per pod. The pod's few fields needed below are copied out.
@@ -1592,9 +1593,9 @@ impl<'s> Engine<'s> {
                     written,
                     pod.fargate
                         .as_ref()
-                        .map(|f| (f.rate_per_hour, pod.pull_start)),
+                        .map(|f| (f.rate_per_hour, pod.pull_start.get())),
                     pod.node,
-                    pod.controller,
+                    pod.controller(),
                     pod.removal,
                     pod.spec.priority,
                     pod.spec.requests,
@@ -1676,7 +1677,7 @@ impl<'s> Engine<'s> {
             pod.terminating = true;
             pod.removal = Some(why);
             let grace = pod
-                .controller
+                .controller()
                 .map(|c| self.controllers[c].spec.grace)
                 .unwrap_or(SimDuration::from_secs(30));
             let grace = cap.map_or(grace, |c| grace.min(c));
@@ -1686,7 +1687,7 @@ impl<'s> Engine<'s> {
                 grace
             }
         };
-        if let Some(c) = self.pods.get(key).and_then(|p| p.controller) {
+        if let Some(c) = self.pods.get(key).and_then(|p| p.controller()) {
             self.controllers[c].live.retain(|k| *k != key);
         }
         if why.is_eviction() {
@@ -1695,7 +1696,7 @@ impl<'s> Engine<'s> {
             let Some(pod) = self.pods.get(key) else {
                 return Ok(());
             };
-            match pod.controller {
+            match pod.controller() {
                 Some(c) => self.reconcile(c)?,
                 None if pod.spec.owner == crate::workload::OwnerKind::Job => {
                     let mut again = pod.spec.clone();
@@ -1984,9 +1985,9 @@ impl<'s> Engine<'s> {
             && started_fargate
         {
             let size = &f.size;
-            if let Some(ps) = pod.pull_start {
+            if let Some(ps) = pod.pull_start.get() {
                 let ended = pod.finished.is_some();
-                let end = pod.finished.unwrap_or(self.horizon);
+                let end = pod.finished.get().unwrap_or(self.horizon);
                 let (ms, c) = billing::fargate::pod_cost(f.rate_per_hour, ps.0, end.0, ended);
                 fargate_billed = Some(ms);
                 micros = usd_micros(c);
@@ -2014,9 +2015,10 @@ impl<'s> Engine<'s> {
             let split = self.price_split();
             let n = &self.nodes[id.0 as usize];
             // The pod's share of the node from binding until it left (or the horizon).
-            if let Some(bound) = pod.scheduled {
+            if let Some(bound) = pod.scheduled.get() {
                 let end = pod
                     .finished
+                    .get()
                     .unwrap_or(self.horizon)
                     .min(n.terminated.unwrap_or(self.horizon));
                 let rate = billing::attribution::requested_rate(
@@ -2063,10 +2065,10 @@ impl<'s> Engine<'s> {
         b.str(&s.namespace);
         b.str(&s.group);
         b.secs(s.submit.0);
-        b.opt_secs(pod.scheduled.map(|t| t.0));
-        b.opt_secs(pod.pull_start.map(|t| t.0));
-        b.opt_secs(pod.running.map(|t| t.0));
-        b.opt_secs(pod.finished.map(|t| t.0));
+        b.opt_secs(pod.scheduled.get().map(|t| t.0));
+        b.opt_secs(pod.pull_start.get().map(|t| t.0));
+        b.opt_secs(pod.running.get().map(|t| t.0));
+        b.opt_secs(pod.finished.get().map(|t| t.0));
         b.word(pod.outcome());
         b.word(capacity);
         // node, node_group, fargate_profile, zone
@@ -2077,14 +2079,12 @@ impl<'s> Engine<'s> {
             _ => b.empty(),
         }
         b.str(ec2_node.map_or("", |n| &self.sc.cluster.node_groups[n.group].name));
-        b.str(
-            pod.fargate
-                .as_ref()
-                .map_or("", |f| &self.sc.cluster.fargate_profiles[f.profile].name),
-        );
+        b.str(pod.fargate.as_ref().map_or("", |f| {
+            &self.sc.cluster.fargate_profiles[f.profile as usize].name
+        }));
         match (ec2_node, &pod.fargate) {
             (Some(n), _) => b.str(&self.sc.cluster.zones[n.zone]),
-            (None, Some(f)) if started_fargate => b.str(&self.sc.cluster.zones[f.zone]),
+            (None, Some(f)) if started_fargate => b.str(&self.sc.cluster.zones[f.zone as usize]),
             _ => b.empty(),
         }
         b.uint(s.requests.cpu_m);
@@ -2149,7 +2149,7 @@ impl<'s> Engine<'s> {
         let mut live: Vec<(u64, PodKey)> =
             self.pods.iter().map(|(k, p)| (p.arrival_seq, k)).collect();
         live.sort();
-        let mut reasons: std::collections::BTreeMap<u32, String> = Default::default();
+        let mut reasons: std::collections::BTreeMap<u32, Box<str>> = Default::default();
         for (_, key) in live {
             let Some(mut pod) = self.pods.remove(key) else {
                 continue;
@@ -2161,8 +2161,9 @@ impl<'s> Engine<'s> {
                         Some(CapacityKind::Fargate) => format!(
                             "Fargate concurrent pod quota ({}) reached",
                             self.sc.fargate.max_concurrent_pods
-                        ),
-                        _ if pod.node.is_some() => "binding in progress".to_string(),
+                        )
+                        .into(),
+                        _ if pod.node.is_some() => "binding in progress".into(),
                         _ => {
                             let class = self.classes.id_of(&pod.spec);
                             match reasons.get(&class) {
@@ -2177,6 +2178,7 @@ impl<'s> Engine<'s> {
                                         .scheduler
                                         .explain_unschedulable(&pod.spec, &view, &mut self.topo)
                                         .message();
+                                    let r: Box<str> = r.into();
                                     reasons.insert(class, r.clone());
                                     r
                                 }

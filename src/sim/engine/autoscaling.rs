@@ -479,7 +479,7 @@ impl Engine<'_> {
             let grace = self
                 .pods
                 .get(k)
-                .and_then(|p| p.controller)
+                .and_then(|p| p.controller())
                 .map(|c| self.controllers[c].spec.grace)
                 .unwrap_or(SimDuration::from_secs(30))
                 .min(max_grace);

@@ -242,7 +242,8 @@ impl Engine<'_> {
             .pods
             .iter()
             .filter(|(_, p)| {
-                p.fargate.as_ref().is_some_and(|f| f.zone == zone) && p.phase != PodPhase::Pending
+                p.fargate.as_ref().is_some_and(|f| f.zone as usize == zone)
+                    && p.phase != PodPhase::Pending
             })
             .map(|(k, _)| k)
             .collect();

@@ -188,8 +188,8 @@ impl Engine<'_> {
             }
             let order_ok = [p.scheduled, p.pull_start, p.running, p.finished]
                 .iter()
-                .flatten()
-                .try_fold(p.spec.submit, |prev, &t| (t >= prev).then_some(t))
+                .filter_map(|t| t.get())
+                .try_fold(p.spec.submit, |prev, t| (t >= prev).then_some(t))
                 .is_some();
             if !order_ok {
                 return Err(format!(
