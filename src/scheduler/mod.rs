@@ -341,6 +341,8 @@ struct Scratch {
     /// The memo of pods with pod-dependent filters, kept apart so that a queue alternating
     /// them with plain pods does not make each kind start the other's memo over.
     dependent_cache: node_cache::NodeCache,
+    /// Spread scoring's candidates for pods with node affinity, per node order.
+    counted: pod_topology_spread::CountedCandidates,
 }
 
 impl Scheduler {
@@ -451,7 +453,7 @@ impl Scheduler {
         // fills it).
         // Some processed node failed a node-local filter without being listed in `failures`.
         let mut local_failures = false;
-        // Whether some node of the order has a taint, when this cycle already asked (an
+        // Whether some node of the order has a PreferNoSchedule taint, when this cycle already asked (an
         // unnoted cluster answers by looking at every node).
         let mut tainted = None;
         if cached {
@@ -472,7 +474,7 @@ impl Scheduler {
             }
             let w = &profile.weights;
             tainted = (w.taint_toleration != 0)
-                .then(|| cache.order_may_have_taints(view.nodes, view.order));
+                .then(|| cache.order_may_have_soft_taints(view.nodes, view.order));
             let only_base = tainted != Some(true)
                 && (w.node_affinity == 0 || pod.constraints.node_affinity.preferred.is_empty())
                 && (w.pod_topology_spread == 0
@@ -616,7 +618,7 @@ impl Scheduler {
     /// NodeAffinity without preferred terms) is skipped, the others are added in one pass with
     /// reused buffers. Used when no trace is wanted. `base` holds each feasible node's base score,
     /// from the filter walk. `tainted` is what
-    /// [`node_cache::NodeCache::order_may_have_taints`] said earlier in the cycle, if it was asked.
+    /// [`node_cache::NodeCache::order_may_have_soft_taints`] said earlier in the cycle, if it was asked.
     #[allow(clippy::too_many_arguments)]
     fn score_fast(
         &mut self,
@@ -634,12 +636,12 @@ impl Scheduler {
         totals.extend_from_slice(base);
         let cache = &mut self.scratch.cache;
         let maybe_tainted = w.taint_toleration > 0
-            && tainted.unwrap_or_else(|| cache.order_may_have_taints(view.nodes, view.order));
+            && tainted.unwrap_or_else(|| cache.order_may_have_soft_taints(view.nodes, view.order));
         let raw = &mut self.scratch.raw;
         if maybe_tainted
             && feasible
                 .iter()
-                .any(|id| !view.nodes[id.0 as usize].taints.is_empty())
+                .any(|id| view.nodes[id.0 as usize].has_soft_taint())
         {
             raw.clear();
             raw.extend(feasible.iter().map(|id| {
@@ -672,6 +674,9 @@ impl Scheduler {
                 feasible,
                 view.pods,
                 topo,
+                cache
+                    .tracked_order_epoch()
+                    .map(|epoch| (&mut self.scratch.counted, epoch)),
             )
         {
             let raw_opt = &mut self.scratch.raw_opt;
@@ -721,6 +726,7 @@ impl Scheduler {
                 feasible,
                 view.pods,
                 topo,
+                None,
             )
         } else {
             None
@@ -1526,6 +1532,54 @@ mod tests {
                         prop_assert_eq!(a.only_pod_dependent, b.only_pod_dependent);
                     }
                     (a, b) => prop_assert!(false, "memoised {:?}, explained {:?}", a, b),
+                }
+            }
+        }
+    }
+
+    proptest! {
+        /// Cycles of a scheduler told of every change (the engine's) choose what the explained
+        /// path, which scores each plugin on every feasible node, chooses: nodes with hard and
+        /// PreferNoSchedule taints and tier labels, pods with tolerations and a nodeSelector,
+        /// ReplicaSet pods scored by the default spread over the nodes their selector allows.
+        #[test]
+        fn tracked_cycles_match_explained_ones(
+            nodes in proptest::collection::vec(arb_node(), 1..24),
+            pods in proptest::collection::vec((arb_pod(), any::<bool>()), 1..12),
+            seed in 0u64..1000,
+        ) {
+            let mut nodes = nodes;
+            for (i, n) in nodes.iter_mut().enumerate() {
+                n.name = format!("n{i}");
+                n.zone = i % 3;
+                n.labels.retain(|(k, _)| k != pod_topology_spread::HOSTNAME && k != pod_topology_spread::ZONE);
+                n.labels.push((pod_topology_spread::HOSTNAME.into(), format!("n{i}")));
+                n.labels.push((pod_topology_spread::ZONE.into(), ["a", "b", "c"][i % 3].into()));
+                n.labels.sort();
+            }
+            let mut topo = TopologyIndex::default();
+            for i in 0..nodes.len() {
+                topo.add_node(NodeId(i as u32));
+            }
+            let ready: Vec<NodeId> = (0..nodes.len() as u32).map(NodeId).collect();
+            let order = node_tree_order(&nodes, &ready);
+            let pod_table = crate::cluster::pod::PodTable::default();
+            let view = ClusterView { nodes: &nodes, order: &order, pods: &pod_table };
+            let mut tracked = Scheduler::new(Profile::default(), crate::sim::rng::stream(seed, "s"));
+            let mut explained = Scheduler::new(Profile::default(), crate::sim::rng::stream(seed, "s"));
+            for (mut pod, replicated) in pods {
+                if replicated {
+                    pod.owner = crate::workload::OwnerKind::ReplicaSet;
+                    pod.labels = vec![("app".to_string(), "web".to_string())].into();
+                }
+                tracked.note_changes(1, &[]);
+                let fast = tracked.schedule(&pod, &view, &mut topo, None);
+                let mut trace = CycleTrace::default();
+                let slow = explained.schedule(&pod, &view, &mut topo, Some(&mut trace));
+                match (fast, slow) {
+                    (Ok(a), Ok(b)) => prop_assert_eq!(a, b),
+                    (Err(a), Err(b)) => prop_assert_eq!(a.nodes, b.nodes),
+                    (a, b) => prop_assert!(false, "tracked {:?}, explained {:?}", a, b),
                 }
             }
         }

@@ -111,7 +111,7 @@ pub struct NodeCache {
     /// visits only the word's ties: the other nodes could neither be chosen nor tie.
     word_max: Vec<i64>,
     word_top: Vec<u64>,
-    /// (order epoch, some node of that order has taints), when tracked.
+    /// (order epoch, some node of that order has a PreferNoSchedule taint), when tracked.
     taints_of_order: Option<(u64, bool)>,
     /// Nodes changed since the last refresh, each once.
     pending: Vec<NodeId>,
@@ -164,16 +164,13 @@ impl NodeCache {
         }
     }
 
-    /// False when no node of the order has a taint, so TaintToleration scoring has nothing to
-    /// look at. Taints are set when a node is made and never change, so the answer is kept per
-    /// node order when the memo is told of order changes; else the order is looked over (a
-    /// few instructions per node, against a score that costs a hundred).
-    pub fn order_may_have_taints(&mut self, nodes: &[Node], order: &[NodeId]) -> bool {
-        let any = || {
-            order
-                .iter()
-                .any(|id| !nodes[id.0 as usize].taints.is_empty())
-        };
+    /// False when no node of the order has a `PreferNoSchedule` taint, so TaintToleration's
+    /// score is the same on every node (hard taints only filter). Taints are set when a node is
+    /// made and never change, so the answer is kept per node order when the memo is told of
+    /// order changes; else the order is looked over (a few instructions per node, against a
+    /// score that costs a hundred).
+    pub fn order_may_have_soft_taints(&mut self, nodes: &[Node], order: &[NodeId]) -> bool {
+        let any = || order.iter().any(|id| nodes[id.0 as usize].has_soft_taint());
         if !self.tracked {
             return any();
         }
@@ -185,6 +182,12 @@ impl NodeCache {
                 known
             }
         }
+    }
+
+    /// The node order's rebuild counter, when changes are noted (else the order may have
+    /// changed without the memo knowing).
+    pub fn tracked_order_epoch(&self) -> Option<u64> {
+        self.tracked.then_some(self.order_epoch)
     }
 
     /// True when [`NodeCache::refresh`] and [`NodeCache::window`] should serve this cycle:

@@ -15,7 +15,9 @@ use crate::cluster::node::{Node, NodeId};
 use crate::cluster::pod::PodTable;
 use crate::scheduler::FilterFailure;
 use crate::scheduler::topology::{KeyId, NodeDomains, PodQuery, QueryId, TopologyIndex};
-use crate::workload::constraints::{LabelSelector, TopologySpreadConstraint, WhenUnsatisfiable};
+use crate::workload::constraints::{
+    LabelSelector, NodeSelectorTerm, TopologySpreadConstraint, WhenUnsatisfiable,
+};
 use crate::workload::{OwnerKind, PodSpec};
 
 /// The well-known hostname label.
@@ -152,6 +154,55 @@ fn query_of(pod: &PodSpec, c: &TopologySpreadConstraint) -> PodQuery {
 }
 
 /// True when the pod has a nodeSelector or required node affinity (else every node matches).
+/// The candidates a pod's matching pods are counted on when it has node affinity or its
+/// constraints require every key, kept for the next pod with the same nodeSelector, required
+/// terms and keys while the node order is unchanged (labels never change): checking each
+/// candidate's labels took most of a cycle of a pod with a nodeSelector, for the same answer
+/// every time.
+#[derive(Debug, Default)]
+pub struct CountedCandidates {
+    /// The node order's rebuild counter the list is for; `None` before the first.
+    epoch: Option<u64>,
+    node_selector: Vec<(String, String)>,
+    required: Vec<NodeSelectorTerm>,
+    require_all: bool,
+    keys: Vec<KeyId>,
+    ids: Vec<NodeId>,
+}
+
+impl CountedCandidates {
+    /// The candidates that pass `counted`, from the last list when it was made for the same
+    /// order and pod terms.
+    fn get(
+        &mut self,
+        epoch: u64,
+        pod: &PodSpec,
+        require_all: bool,
+        keys: &[KeyId],
+        candidates: &[NodeId],
+        counted: impl Fn(NodeId) -> bool,
+    ) -> &[NodeId] {
+        let required = &pod.constraints.node_affinity.required;
+        let same = self.epoch == Some(epoch)
+            && self.require_all == require_all
+            && self.keys == keys
+            && self.node_selector == pod.node_selector
+            && self.required == *required;
+        if !same {
+            self.epoch = Some(epoch);
+            self.require_all = require_all;
+            self.keys.clear();
+            self.keys.extend_from_slice(keys);
+            self.node_selector.clone_from(&pod.node_selector);
+            self.required.clone_from(required);
+            self.ids.clear();
+            self.ids
+                .extend(candidates.iter().copied().filter(|&id| counted(id)));
+        }
+        &self.ids
+    }
+}
+
 fn has_node_affinity(pod: &PodSpec) -> bool {
     !(pod.node_selector.is_empty() && pod.constraints.node_affinity.required.is_empty())
 }
@@ -277,6 +328,7 @@ pub struct ScoreState {
 }
 
 /// PreScore: the soft constraints, their domain counts and normalising weights.
+#[allow(clippy::too_many_arguments)]
 pub fn pre_score(
     pod: &PodSpec,
     defaulting: &Defaulting,
@@ -285,6 +337,7 @@ pub fn pre_score(
     feasible: &[NodeId],
     pods: &PodTable,
     topo: &mut TopologyIndex,
+    counted_memo: Option<(&mut CountedCandidates, u64)>,
 ) -> Option<ScoreState> {
     let (constraints, own) = effective_constraints(pod, defaulting);
     let soft: Vec<TopologySpreadConstraint> = constraints
@@ -355,6 +408,14 @@ pub fn pre_score(
         (!require_all || has_all_keys(topo, &keys, id))
             && (!node_affinity || super::node_affinity::matches(pod, &nodes[id.0 as usize]))
     };
+    // With a memo and the order's epoch, the counted candidates are listed once per order and
+    // pod terms instead of checked per cycle.
+    let listed = match counted_memo {
+        Some((memo, epoch)) if !all_counted => {
+            Some(memo.get(epoch, pod, require_all, &keys, candidates, counted))
+        }
+        _ => None,
+    };
     // Every domain's sum is taken (kept between cycles, or in one branch-free loop), and only
     // the met domains keep theirs.
     let mut summed = Vec::new();
@@ -372,6 +433,8 @@ pub fn pre_score(
                 summed.resize(counts.len(), 0u32);
                 if all_counted {
                     of.sum_by_domain(candidates.iter().copied(), matching, &mut summed);
+                } else if let Some(ids) = listed {
+                    of.sum_by_domain(ids.iter().copied(), matching, &mut summed);
                 } else {
                     let ids = candidates.iter().copied().filter(|&id| counted(id));
                     of.sum_by_domain(ids, matching, &mut summed);
@@ -766,7 +829,7 @@ mod tests {
             let feasible: Vec<NodeId> =
                 all.iter().copied().filter(|id| feasible_mask >> id.0 & 1 == 1).collect();
             let want = by_labels(&pod, &Defaulting::System, &nodes, &feasible, &mut topo, &pods);
-            let st = pre_score(&pod, &Defaulting::System, &nodes, &all, &feasible, &pods, &mut topo)
+            let st = pre_score(&pod, &Defaulting::System, &nodes, &all, &feasible, &pods, &mut topo, None)
                 .expect("a ReplicaSet pod is scored");
             let mut got = Vec::new();
             score_into(&st, &feasible, &topo, &mut got);
@@ -780,6 +843,107 @@ mod tests {
                 })
                 .collect();
             prop_assert_eq!(&one_by_one, &want);
+        }
+    }
+
+    proptest! {
+        /// Scoring with the counted-candidates memo gives what checking every candidate gives,
+        /// over a run of pods whose nodeSelector, required node affinity, own constraints and
+        /// candidate set (a new order epoch) change or repeat at random.
+        #[test]
+        fn counted_candidates_memo_scores_as_the_check_does(
+            zones in proptest::collection::vec(0u8..5, 1..12),
+            pools in proptest::collection::vec(0u8..3, 12),
+            apps in proptest::collection::vec((0usize..12, 0usize..2), 0..30),
+            steps in proptest::collection::vec((0u8..3, 0u8..3, 0u8..3, proptest::option::of(any::<u16>())), 1..12),
+        ) {
+            use crate::workload::constraints::{NodeAffinity, NodeSelectorTerm, Requirement, SelectorOp};
+            let mut nodes = zoned_nodes(&zones);
+            for (n, &pool) in nodes.iter_mut().zip(&pools) {
+                if pool > 0 {
+                    n.labels.push(("pool".into(), format!("p{pool}")));
+                    n.labels.sort();
+                }
+            }
+            let labels = |app: usize| vec![("app".to_string(), format!("app-{app}"))];
+            let mut topo = TopologyIndex::default();
+            let mut pods = PodTable::default();
+            for i in 0..nodes.len() {
+                topo.add_node(NodeId(i as u32));
+            }
+            for (k, &(n, app)) in apps.iter().enumerate() {
+                let node = NodeId((n % nodes.len()) as u32);
+                let spec = PodSpec {
+                    name: format!("p{k}").into(),
+                    namespace: "default".into(),
+                    labels: labels(app).into(),
+                    ..Default::default()
+                };
+                let key = pods.insert(Pod::new(spec.clone(), 0));
+                nodes[node.0 as usize].pods.push(key);
+                topo.bind(key, &spec, node);
+            }
+            let all: Vec<NodeId> = (0..nodes.len() as u32).map(NodeId).collect();
+            let mut candidates = all.clone();
+            let mut epoch = 0;
+            let mut memo = CountedCandidates::default();
+            for (selector, required, own, reorder) in steps {
+                if let Some(bits) = reorder {
+                    candidates = all.iter().copied().filter(|id| bits >> id.0 & 1 == 1).collect();
+                    epoch += 1;
+                }
+                let pool = |p: u8| format!("p{p}");
+                let pod = PodSpec {
+                    name: "new".into(),
+                    namespace: "default".into(),
+                    labels: labels(0).into(),
+                    owner: OwnerKind::ReplicaSet,
+                    node_selector: match selector {
+                        0 => vec![],
+                        p => vec![("pool".into(), pool(p))],
+                    },
+                    constraints: Arc::new(PodConstraints {
+                        node_affinity: NodeAffinity {
+                            required: match required {
+                                0 => vec![],
+                                p => vec![NodeSelectorTerm {
+                                    match_expressions: vec![Requirement {
+                                        key: "pool".into(),
+                                        op: SelectorOp::In,
+                                        values: vec![pool(p)],
+                                    }],
+                                }],
+                            },
+                            ..Default::default()
+                        },
+                        // Own constraints (on zones or pools) require every key; without,
+                        // the system defaults.
+                        topology_spread: if own > 0 {
+                            vec![TopologySpreadConstraint {
+                                max_skew: 1,
+                                topology_key: if own == 1 { ZONE.into() } else { "pool".into() },
+                                when_unsatisfiable: WhenUnsatisfiable::ScheduleAnyway,
+                                selector: LabelSelector { match_labels: labels(0), match_expressions: vec![] },
+                                min_domains: None,
+                            }]
+                        } else {
+                            vec![]
+                        },
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                };
+                let scores = |memo: Option<(&mut CountedCandidates, u64)>, topo: &mut TopologyIndex| {
+                    let st = pre_score(&pod, &Defaulting::System, &nodes, &candidates, &candidates, &pods, topo, memo)
+                        .expect("a ReplicaSet pod is scored");
+                    let mut got = Vec::new();
+                    score_into(&st, &candidates, topo, &mut got);
+                    got
+                };
+                let want = scores(None, &mut topo);
+                let got = scores(Some((&mut memo, epoch)), &mut topo);
+                prop_assert_eq!(got, want);
+            }
         }
     }
 
@@ -896,6 +1060,7 @@ mod tests {
             &all,
             &pods,
             &mut topo,
+            None,
         )
         .expect("a ReplicaSet pod is scored");
         let mut got = Vec::new();
