@@ -242,8 +242,8 @@ mod tests {
                     let mut p = pod(cpu, mem);
                     p.ephemeral_mib = eph;
                     match c {
-                        0 => p.node_selector = vec![("tier".into(), "batch".into())],
-                        1 => p.node_selector = vec![("tier".into(), "web".into())],
+                        0 => p.node_selector = vec![("tier".into(), "batch".into())].into(),
+                        1 => p.node_selector = vec![("tier".into(), "web".into())].into(),
                         _ => {}
                     }
                     p

@@ -1469,8 +1469,8 @@ fn template(cx: &mut Ctx, p: &str, name: &str, f: TemplateFields) -> PodTemplate
         labels: sorted_pairs(f.labels).into(),
         priority: f.priority.unwrap_or(0),
         image: f.image.as_deref().unwrap_or(name).into(),
-        node_selector: sorted_pairs(f.node_selector),
-        tolerations: tolerations(cx, &format!("{p}.tolerations"), f.tolerations),
+        node_selector: sorted_pairs(f.node_selector).into(),
+        tolerations: tolerations(cx, &format!("{p}.tolerations"), f.tolerations).into(),
         privileged: f.privileged.unwrap_or(false),
         host_network: f.host_network.unwrap_or(false),
         host_port: false,
@@ -1797,7 +1797,7 @@ fn validate_workload(
                     labels: sorted_pairs(&t.labels),
                     offset,
                     node_selector: sorted_pairs(&t.node_selector),
-                    tolerations,
+                    tolerations: tolerations.into(),
                     constraints: std::sync::Arc::new(constraints),
                 }));
             }

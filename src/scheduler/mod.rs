@@ -1340,15 +1340,17 @@ mod tests {
                 ephemeral_mib: eph,
                 ..Default::default()
             };
-            if tol.0 { p.tolerations.push(exists("gpu", None)); }
+            let mut tolerations = Vec::new();
+            if tol.0 { tolerations.push(exists("gpu", None)); }
             if tol.1 {
-                p.tolerations.push(exists(
+                tolerations.push(exists(
                     node_unschedulable::UNSCHEDULABLE_TAINT_KEY,
                     Some(TaintEffect::NoSchedule),
                 ));
             }
-            if tol.2 { p.tolerations.push(exists("batch", Some(TaintEffect::NoExecute))); }
-            if selector { p.node_selector.push(("tier".into(), "a".into())); }
+            if tol.2 { tolerations.push(exists("batch", Some(TaintEffect::NoExecute))); }
+            p.tolerations = tolerations.into();
+            if selector { p.node_selector = vec![("tier".into(), "a".into())].into(); }
             p
         }
     }

@@ -30,8 +30,8 @@ use crate::workload::{PodConstraints, PodSpec};
 struct Shape {
     requests: Resources,
     ephemeral_mib: u64,
-    node_selector: Vec<(String, String)>,
-    tolerations: Vec<Toleration>,
+    node_selector: Arc<[(String, String)]>,
+    tolerations: Arc<[Toleration]>,
     constraints: Arc<PodConstraints>,
 }
 
@@ -48,8 +48,8 @@ impl Shape {
     fn set(&mut self, pod: &PodSpec) {
         self.requests = pod.requests;
         self.ephemeral_mib = pod.ephemeral_mib;
-        self.node_selector.clone_from(&pod.node_selector);
-        self.tolerations.clone_from(&pod.tolerations);
+        self.node_selector = pod.node_selector.clone();
+        self.tolerations = pod.tolerations.clone();
         self.constraints = pod.constraints.clone();
     }
 }

@@ -31,9 +31,9 @@ pub struct ClassKey {
     /// Ephemeral storage request.
     pub ephemeral_mib: u64,
     /// nodeSelector.
-    pub node_selector: Vec<(String, String)>,
+    pub node_selector: Arc<[(String, String)]>,
     /// Tolerations.
-    pub tolerations: Vec<Toleration>,
+    pub tolerations: Arc<[Toleration]>,
     /// Namespace (other pods' anti-affinity terms select by namespace).
     pub namespace: SharedStr,
     /// Labels (other pods' anti-affinity terms select by labels).
@@ -235,8 +235,8 @@ mod tests {
             duration: None,
             priority: prio,
             image: String::new().into(),
-            node_selector: vec![],
-            tolerations: vec![],
+            node_selector: Default::default(),
+            tolerations: Default::default(),
             privileged: false,
             host_network: false,
             ..Default::default()

@@ -68,10 +68,11 @@ pub struct PodSpec {
     pub owner: OwnerKind,
     /// Affinity and topology spread; shared by the pods of one template.
     pub constraints: Arc<PodConstraints>,
-    /// `nodeSelector` labels the node must carry.
-    pub node_selector: Vec<(String, String)>,
-    /// Tolerations for node taints.
-    pub tolerations: Vec<Toleration>,
+    /// `nodeSelector` labels the node must carry. Shared by the pods of one template or run of
+    /// trace rows (a clone per pod was most of the cost of a pod with a selector).
+    pub node_selector: Arc<[(String, String)]>,
+    /// Tolerations for node taints; shared as the node selector is.
+    pub tolerations: Arc<[Toleration]>,
     /// When the pod is created (reaches the API server).
     pub submit: SimTime,
     /// How long the containers run once started; `None` = past the horizon.
@@ -154,9 +155,9 @@ pub struct PodTemplate {
     /// Image of every pod.
     pub image: SharedStr,
     /// Node selector of every pod.
-    pub node_selector: Vec<(String, String)>,
+    pub node_selector: Arc<[(String, String)]>,
     /// Tolerations of every pod.
-    pub tolerations: Vec<Toleration>,
+    pub tolerations: Arc<[Toleration]>,
     /// Privileged containers.
     pub privileged: bool,
     /// Host networking.
@@ -173,7 +174,8 @@ pub struct PodTemplate {
 
 impl PodTemplate {
     /// A copy sharing no counted allocation with this one, for a run on another thread: each
-    /// pod clones the template's namespace, labels, image and constraints, and two threads
+    /// pod clones the template's namespace, labels, image, selector, tolerations and
+    /// constraints, and two threads
     /// counting the same allocations fight over their cache lines (the runs of a sweep start
     /// from one shared scenario).
     pub fn unshared(&self) -> PodTemplate {
@@ -181,6 +183,8 @@ impl PodTemplate {
             namespace: self.namespace.unshared(),
             labels: self.labels.unshared(),
             image: self.image.unshared(),
+            node_selector: Arc::from(&*self.node_selector),
+            tolerations: Arc::from(&*self.tolerations),
             constraints: Arc::new(PodConstraints::clone(&self.constraints)),
             ..self.clone()
         }
@@ -288,7 +292,14 @@ mod tests {
             labels: vec![("app".to_string(), "x".to_string())].into(),
             image: "img".into(),
             priority: 7,
-            node_selector: vec![("zone".to_string(), "a".to_string())],
+            node_selector: vec![("zone".to_string(), "a".to_string())].into(),
+            tolerations: vec![Toleration {
+                key: "dedicated".into(),
+                operator: crate::cluster::taints::TolerationOperator::Exists,
+                value: String::new(),
+                effect: None,
+            }]
+            .into(),
             constraints: Arc::new(PodConstraints {
                 node_affinity: constraints::NodeAffinity {
                     required: vec![Default::default()],
@@ -304,11 +315,18 @@ mod tests {
         assert!(!u.labels.same(&t.labels));
         assert!(!u.image.same(&t.image));
         assert!(!Arc::ptr_eq(&u.constraints, &t.constraints));
+        assert!(!Arc::ptr_eq(&u.node_selector, &t.node_selector));
+        assert!(!Arc::ptr_eq(&u.tolerations, &t.tolerations));
         // Nothing of the original is held by the copy.
         assert_eq!(Arc::strong_count(&t.constraints), 1);
-        let spec = trace::TraceSpec::plain("t.csv");
+        assert_eq!(Arc::strong_count(&t.tolerations), 1);
+        let spec = trace::TraceSpec {
+            tolerations: t.tolerations.clone(),
+            ..trace::TraceSpec::plain("t.csv")
+        };
         let v = spec.unshared();
         assert_eq!(v, spec);
         assert!(!Arc::ptr_eq(&v.constraints, &spec.constraints));
+        assert!(!Arc::ptr_eq(&v.tolerations, &spec.tolerations));
     }
 }

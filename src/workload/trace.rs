@@ -44,18 +44,19 @@ pub struct TraceSpec {
     pub offset: SimDuration,
     /// nodeSelector of every pod; a row's `node_selector` column (`k=v;k2=v2`) adds to it.
     pub node_selector: Vec<(String, String)>,
-    /// Tolerations of every pod.
-    pub tolerations: Vec<crate::cluster::taints::Toleration>,
+    /// Tolerations of every pod (each pod shares them).
+    pub tolerations: std::sync::Arc<[crate::cluster::taints::Toleration]>,
     /// Affinity and spread of every pod.
     pub constraints: std::sync::Arc<super::PodConstraints>,
 }
 
 impl TraceSpec {
-    /// A copy whose constraints are an allocation of their own, for a run on another thread
-    /// (see [`super::PodTemplate::unshared`]): every pod read clones them.
+    /// A copy whose constraints and tolerations are allocations of their own, for a run on
+    /// another thread (see [`super::PodTemplate::unshared`]): every pod read clones them.
     pub fn unshared(&self) -> TraceSpec {
         TraceSpec {
             constraints: std::sync::Arc::new(super::PodConstraints::clone(&self.constraints)),
+            tolerations: std::sync::Arc::from(&*self.tolerations),
             ..self.clone()
         }
     }
@@ -69,7 +70,7 @@ impl TraceSpec {
             labels: vec![],
             offset: SimDuration::ZERO,
             node_selector: vec![],
-            tolerations: vec![],
+            tolerations: Default::default(),
             constraints: Default::default(),
         }
     }
@@ -166,7 +167,7 @@ struct RowReuse {
     group: Reuse<SharedStr>,
     image: Reuse<SharedStr>,
     labels: Reuse<SharedLabels>,
-    node_selector: Reuse<Vec<(String, String)>>,
+    node_selector: Reuse<std::sync::Arc<[(String, String)]>>,
 }
 
 impl TraceSource {
@@ -400,7 +401,7 @@ impl TraceSource {
                     }
                 }
                 node_selector.sort();
-                Ok(node_selector)
+                Ok(node_selector.into())
             })?;
         let submit = SimTime(SimDuration::from_secs_f64(submit_s).0) + self.spec.offset;
         if submit < self.last_submit {
@@ -678,14 +679,14 @@ mod tests {
         .unwrap();
         let a = s.next_pod().unwrap().unwrap();
         assert_eq!(
-            a.node_selector,
-            vec![
+            *a.node_selector,
+            [
                 ("pool".into(), "gpu".into()),
                 ("tier".into(), "batch".into())
             ]
         );
         let b = s.next_pod().unwrap().unwrap();
-        assert_eq!(b.node_selector, vec![("tier".into(), "batch".into())]);
+        assert_eq!(*b.node_selector, [("tier".into(), "batch".into())]);
     }
 
     #[test]

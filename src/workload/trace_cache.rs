@@ -21,6 +21,7 @@ use std::time::SystemTime;
 use super::shared::{SharedLabels, SharedStr};
 use super::trace::{TraceSource, TraceSpec};
 use super::{PodImage, PodSource, PodSpec, WorkloadError};
+use crate::cluster::taints::Toleration;
 
 /// Largest trace file kept (16 MiB: about 200,000 rows, some 50 MB of parsed pods).
 pub const MAX_FILE_BYTES: u64 = 16 << 20;
@@ -274,11 +275,16 @@ impl PodSource for Replay {
 /// changes: the copies are shared by the same pods as the recorded values.
 #[derive(Default)]
 struct OwnCopies {
-    namespace: Option<(SharedStr, SharedStr)>,
-    group: Option<(SharedStr, SharedStr)>,
-    image: Option<(SharedStr, SharedStr)>,
-    labels: Option<(SharedLabels, SharedLabels)>,
+    namespace: Copied<SharedStr>,
+    group: Copied<SharedStr>,
+    image: Copied<SharedStr>,
+    labels: Copied<SharedLabels>,
+    node_selector: Copied<Arc<[(String, String)]>>,
+    tolerations: Copied<Arc<[Toleration]>>,
 }
+
+/// The last recorded value and this run's copy of it.
+type Copied<T> = Option<(T, T)>;
 
 impl OwnCopies {
     /// `recorded` as a pod of this run: equal, with this run's copies of its shared parts.
@@ -321,8 +327,12 @@ impl OwnCopies {
             preemption_never: *preemption_never,
             owner: *owner,
             constraints: constraints.clone(),
-            node_selector: node_selector.clone(),
-            tolerations: tolerations.clone(),
+            node_selector: own(&mut self.node_selector, node_selector, Arc::ptr_eq, |s| {
+                Arc::from(&**s)
+            }),
+            tolerations: own(&mut self.tolerations, tolerations, Arc::ptr_eq, |t| {
+                Arc::from(&**t)
+            }),
             submit: *submit,
             duration: *duration,
             name: name.clone(),
@@ -339,10 +349,11 @@ impl OwnCopies {
     }
 }
 
-/// This run's copy of `recorded` (text or labels): the last one made if `recorded` is of the
-/// same allocation as the value it was made from, else a new one, remembered in `slot`.
+/// This run's copy of `recorded` (text, labels, selector, tolerations): the last one made if
+/// `recorded` is of the same allocation as the value it was made from, else a new one,
+/// remembered in `slot`.
 fn own<T: Clone>(
-    slot: &mut Option<(T, T)>,
+    slot: &mut Copied<T>,
     recorded: &T,
     same: fn(&T, &T) -> bool,
     unshared: fn(&T) -> T,
@@ -357,7 +368,7 @@ fn own<T: Clone>(
 }
 
 /// [`own`] for text.
-fn own_str(slot: &mut Option<(SharedStr, SharedStr)>, recorded: &SharedStr) -> SharedStr {
+fn own_str(slot: &mut Copied<SharedStr>, recorded: &SharedStr) -> SharedStr {
     own(slot, recorded, SharedStr::same, SharedStr::unshared)
 }
 
@@ -441,8 +452,9 @@ mod tests {
         assert!(!pod(&a[0]).namespace.same(&pod(&other[0]).namespace));
     }
 
-    /// Rows `(group, namespace)`: which pods share their text with the pod before.
-    fn sharing(pods: &[PodSpec]) -> Vec<(bool, bool, bool, bool)> {
+    /// Which pods share their group, namespace, labels, image (with their group), node
+    /// selector and tolerations with the pod before.
+    fn sharing(pods: &[PodSpec]) -> Vec<(bool, bool, bool, bool, bool, bool)> {
         pods.windows(2)
             .map(|w| {
                 let image = |p: &PodSpec| match &p.image {
@@ -454,6 +466,8 @@ mod tests {
                     w[1].namespace.same(&w[0].namespace),
                     w[1].labels.same(&w[0].labels),
                     image(&w[1]).same(&w[1].group),
+                    Arc::ptr_eq(&w[1].node_selector, &w[0].node_selector),
+                    Arc::ptr_eq(&w[1].tolerations, &w[0].tolerations),
                 )
             })
             .collect()
@@ -462,44 +476,59 @@ mod tests {
     #[test]
     fn replayed_pods_share_their_text_as_freshly_parsed_ones_do() {
         let rows: String = [
-            "g1,ns,a=1",
-            "g1,ns,a=1",
-            "g2,ns,a=2",
-            "g1,ns,a=1",
-            ",other,",
+            "g1,ns,a=1,t=x",
+            "g1,ns,a=1,t=x",
+            "g2,ns,a=2,t=y",
+            "g1,ns,a=1,t=x",
+            ",other,,",
         ]
         .iter()
         .enumerate()
         .map(|(i, r)| {
-            let [g, ns, l] = r.split(',').collect::<Vec<_>>()[..] else {
+            let [g, ns, l, sel] = r.split(',').collect::<Vec<_>>()[..] else {
                 unreachable!()
             };
-            format!("{i},p{i},{ns},{l},100,64,10,{g}\n")
+            format!("{i},p{i},{ns},{l},100,64,10,{g},{sel}\n")
         })
         .collect();
         let mut f = tempfile::NamedTempFile::new().unwrap();
         write!(
             f,
-            "submit_s,name,namespace,labels,cpu_m,memory_mib,duration_s,group\n{rows}"
+            "submit_s,name,namespace,labels,cpu_m,memory_mib,duration_s,group,node_selector\n{rows}"
         )
         .unwrap();
         let read = |s: &mut dyn PodSource| -> Vec<PodSpec> {
             std::iter::from_fn(|| s.next_pod().unwrap()).collect()
         };
-        let fresh = read(&mut TraceSource::open(TraceSpec::plain(f.path())).unwrap());
+        let spec = || TraceSpec {
+            tolerations: vec![Toleration {
+                key: "dedicated".into(),
+                operator: crate::cluster::taints::TolerationOperator::Exists,
+                value: String::new(),
+                effect: None,
+            }]
+            .into(),
+            ..TraceSpec::plain(f.path())
+        };
+        let fresh = read(&mut TraceSource::open(spec()).unwrap());
         let cache = TraceCache::new();
-        let first = read(&mut *cache.open(TraceSpec::plain(f.path())).unwrap());
-        let second = read(&mut *cache.open(TraceSpec::plain(f.path())).unwrap());
+        let first = read(&mut *cache.open(spec()).unwrap());
+        let second = read(&mut *cache.open(spec()).unwrap());
         assert_eq!(first, fresh);
         assert_eq!(second, fresh);
         let expected = sharing(&fresh);
-        assert_eq!(expected[0], (true, true, true, true));
-        assert_eq!(expected[2], (false, true, false, true));
+        assert_eq!(expected[0], (true, true, true, true, true, true));
+        assert_eq!(expected[2], (false, true, false, true, false, true));
         assert_eq!(sharing(&first), expected);
         assert_eq!(sharing(&second), expected);
         // Each run has its own copies.
         assert!(!first[0].group.same(&second[0].group));
         assert!(!first[0].labels.same(&second[0].labels));
+        assert!(!Arc::ptr_eq(
+            &first[0].node_selector,
+            &second[0].node_selector
+        ));
+        assert!(!Arc::ptr_eq(&first[0].tolerations, &second[0].tolerations));
     }
 
     #[test]

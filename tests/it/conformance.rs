@@ -170,11 +170,15 @@ impl P {
         self
     }
     fn selector(mut self, k: &str, v: &str) -> Self {
-        set_label(&mut self.0.node_selector, k, v);
+        let mut selector = self.0.node_selector.to_vec();
+        set_label(&mut selector, k, v);
+        self.0.node_selector = selector.into();
         self
     }
     fn tolerate(mut self, t: Toleration) -> Self {
-        self.0.tolerations.push(t);
+        let mut tolerations = self.0.tolerations.to_vec();
+        tolerations.push(t);
+        self.0.tolerations = tolerations.into();
         self
     }
     fn with(mut self, f: impl FnOnce(&mut PodConstraints)) -> Self {

@@ -132,7 +132,8 @@ fn spec(i: usize, p: &PodIn, max_skew: u32) -> PodSpec {
             vec![("pool".into(), "x".into())]
         } else {
             vec![]
-        },
+        }
+        .into(),
         tolerations: if p.tolerates {
             vec![Toleration {
                 key: "dedicated".into(),
@@ -142,7 +143,8 @@ fn spec(i: usize, p: &PodIn, max_skew: u32) -> PodSpec {
             }]
         } else {
             vec![]
-        },
+        }
+        .into(),
         constraints: Arc::new(if p.web {
             PodConstraints {
                 topology_spread: vec![TopologySpreadConstraint {

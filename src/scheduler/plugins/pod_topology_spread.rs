@@ -163,7 +163,7 @@ fn query_of(pod: &PodSpec, c: &TopologySpreadConstraint) -> PodQuery {
 pub struct CountedCandidates {
     /// The node order's rebuild counter the list is for; `None` before the first.
     epoch: Option<u64>,
-    node_selector: Vec<(String, String)>,
+    node_selector: std::sync::Arc<[(String, String)]>,
     required: Vec<NodeSelectorTerm>,
     require_all: bool,
     keys: Vec<KeyId>,
@@ -193,7 +193,7 @@ impl CountedCandidates {
             self.require_all = require_all;
             self.keys.clear();
             self.keys.extend_from_slice(keys);
-            self.node_selector.clone_from(&pod.node_selector);
+            self.node_selector = pod.node_selector.clone();
             self.required.clone_from(required);
             self.ids.clear();
             self.ids
@@ -901,7 +901,8 @@ mod tests {
                     node_selector: match selector {
                         0 => vec![],
                         p => vec![("pool".into(), pool(p))],
-                    },
+                    }
+                    .into(),
                     constraints: Arc::new(PodConstraints {
                         node_affinity: NodeAffinity {
                             required: match required {
