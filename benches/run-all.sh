@@ -66,7 +66,7 @@ if [ -z "${QUICK:-}" ]; then
       $BIN run results/alibaba-2017-full/full-fargate.yaml --out "$TMP/full-fargate"
   best_of 1 "5,000 nodes, ~150,000 pods, a day of churn" "< 60 s" \
       $BIN run scenarios/bench/churn-5000.yaml --out "$TMP/churn"
-  best_of 1 "the same churn, every pod selecting and tolerating a tainted node group" "< 60 s" \
+  best_of 1 "the same churn, pods selecting and tolerating a tainted group, zone + host spread" "< 60 s" \
       $BIN run scenarios/bench/churn-5000-selectors.yaml --out "$TMP/churn-selectors"
 fi
 

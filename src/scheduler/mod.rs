@@ -341,8 +341,6 @@ struct Scratch {
     /// The memo of pods with pod-dependent filters, kept apart so that a queue alternating
     /// them with plain pods does not make each kind start the other's memo over.
     dependent_cache: node_cache::NodeCache,
-    /// Spread scoring's candidates for pods with node affinity, per node order.
-    counted: pod_topology_spread::CountedCandidates,
 }
 
 impl Scheduler {
@@ -674,9 +672,6 @@ impl Scheduler {
                 feasible,
                 view.pods,
                 topo,
-                cache
-                    .tracked_order_epoch()
-                    .map(|epoch| (&mut self.scratch.counted, epoch)),
             )
         {
             let raw_opt = &mut self.scratch.raw_opt;
@@ -726,7 +721,6 @@ impl Scheduler {
                 feasible,
                 view.pods,
                 topo,
-                None,
             )
         } else {
             None

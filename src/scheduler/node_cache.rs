@@ -184,12 +184,6 @@ impl NodeCache {
         }
     }
 
-    /// The node order's rebuild counter, when changes are noted (else the order may have
-    /// changed without the memo knowing).
-    pub fn tracked_order_epoch(&self) -> Option<u64> {
-        self.tracked.then_some(self.order_epoch)
-    }
-
     /// True when [`NodeCache::refresh`] and [`NodeCache::window`] should serve this cycle:
     /// changes are being noted and the shape is the previous cycle's too (the first cycle of a
     /// shape walks its window node by node, which costs less per node when nothing is known

@@ -16,8 +16,9 @@ use std::collections::BTreeMap;
 
 use crate::cluster::node::{Node, NodeId};
 use crate::cluster::pod::{PodKey, PodTable};
+use crate::scheduler::plugins::node_affinity;
 use crate::workload::PodSpec;
-use crate::workload::constraints::{LabelSelector, PodAffinityTerm};
+use crate::workload::constraints::{LabelSelector, NodeSelectorTerm, PodAffinityTerm};
 
 /// Which pods a count is about.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -188,10 +189,24 @@ pub struct TopologyIndex {
     candidate_count: usize,
     /// `set_candidate` was called: the candidates follow the owner's node order.
     order_tracked: bool,
+    /// Bumped whenever a node joins or leaves the candidates.
+    candidate_epoch: u64,
+    /// [`TopologyIndex::prepare_affine`]'s list.
+    affine: AffineCandidates,
     /// Per query: its matching pods per domain over the candidate nodes, for the keys asked
     /// for ([`TopologyIndex::track_totals`]), kept up to date by binds, unbinds, candidates
     /// joining and leaving, and nodes being numbered.
     totals: Vec<Vec<DomainTotals>>,
+}
+
+/// The candidates that pass one pod's node affinity, and what they were listed for.
+#[derive(Debug, Default)]
+struct AffineCandidates {
+    /// The candidate epoch of the list; `None` before the first.
+    epoch: Option<u64>,
+    node_selector: std::sync::Arc<[(String, String)]>,
+    required: Vec<NodeSelectorTerm>,
+    ids: Vec<NodeId>,
 }
 
 /// One query's matching pods per domain of one key, over the candidate nodes numbered for it.
@@ -372,6 +387,7 @@ impl TopologyIndex {
             return;
         }
         self.candidate[i] = on;
+        self.candidate_epoch += 1;
         if on {
             self.candidate_count += 1;
         } else {
@@ -381,6 +397,45 @@ impl TopologyIndex {
             kd.count_candidate(i, on);
         }
         change_totals(&mut self.totals, &self.counts, &self.keys, i, None, !on);
+    }
+
+    /// Lists the candidates that pass a pod's nodeSelector and required node affinity, on
+    /// which spread counts its matching pods. The list is kept while the candidates and the
+    /// pod's terms stay the same (node labels never change), for PreFilter and scoring alike:
+    /// checking each candidate's labels on every cycle took most of the time of pods with a
+    /// nodeSelector and spread constraints. False when the candidates are not tracked (the
+    /// caller checks each candidate); else [`TopologyIndex::affine`] gives the list.
+    pub fn prepare_affine(&mut self, pod: &PodSpec, nodes: &[Node], candidates: &[NodeId]) -> bool {
+        if !self.order_tracked || self.candidate_count != candidates.len() {
+            return false;
+        }
+        let required = &pod.constraints.node_affinity.required;
+        let a = &self.affine;
+        let same = a.epoch == Some(self.candidate_epoch)
+            && a.node_selector == pod.node_selector
+            && a.required == *required;
+        if !same {
+            let mut ids = std::mem::take(&mut self.affine.ids);
+            ids.clear();
+            ids.extend(
+                candidates
+                    .iter()
+                    .copied()
+                    .filter(|&id| node_affinity::matches(pod, &nodes[id.0 as usize])),
+            );
+            self.affine = AffineCandidates {
+                epoch: Some(self.candidate_epoch),
+                node_selector: pod.node_selector.clone(),
+                required: required.clone(),
+                ids,
+            };
+        }
+        true
+    }
+
+    /// The list [`TopologyIndex::prepare_affine`] made or kept.
+    pub fn affine(&self) -> &[NodeId] {
+        &self.affine.ids
     }
 
     /// Keeps query `q`'s per-domain totals of key `k` over the candidates from now on (one loop

@@ -15,9 +15,7 @@ use crate::cluster::node::{Node, NodeId};
 use crate::cluster::pod::PodTable;
 use crate::scheduler::FilterFailure;
 use crate::scheduler::topology::{KeyId, NodeDomains, PodQuery, QueryId, TopologyIndex};
-use crate::workload::constraints::{
-    LabelSelector, NodeSelectorTerm, TopologySpreadConstraint, WhenUnsatisfiable,
-};
+use crate::workload::constraints::{LabelSelector, TopologySpreadConstraint, WhenUnsatisfiable};
 use crate::workload::{OwnerKind, PodSpec};
 
 /// The well-known hostname label.
@@ -154,55 +152,6 @@ fn query_of(pod: &PodSpec, c: &TopologySpreadConstraint) -> PodQuery {
 }
 
 /// True when the pod has a nodeSelector or required node affinity (else every node matches).
-/// The candidates a pod's matching pods are counted on when it has node affinity or its
-/// constraints require every key, kept for the next pod with the same nodeSelector, required
-/// terms and keys while the node order is unchanged (labels never change): checking each
-/// candidate's labels took most of a cycle of a pod with a nodeSelector, for the same answer
-/// every time.
-#[derive(Debug, Default)]
-pub struct CountedCandidates {
-    /// The node order's rebuild counter the list is for; `None` before the first.
-    epoch: Option<u64>,
-    node_selector: std::sync::Arc<[(String, String)]>,
-    required: Vec<NodeSelectorTerm>,
-    require_all: bool,
-    keys: Vec<KeyId>,
-    ids: Vec<NodeId>,
-}
-
-impl CountedCandidates {
-    /// The candidates that pass `counted`, from the last list when it was made for the same
-    /// order and pod terms.
-    fn get(
-        &mut self,
-        epoch: u64,
-        pod: &PodSpec,
-        require_all: bool,
-        keys: &[KeyId],
-        candidates: &[NodeId],
-        counted: impl Fn(NodeId) -> bool,
-    ) -> &[NodeId] {
-        let required = &pod.constraints.node_affinity.required;
-        let same = self.epoch == Some(epoch)
-            && self.require_all == require_all
-            && self.keys == keys
-            && self.node_selector == pod.node_selector
-            && self.required == *required;
-        if !same {
-            self.epoch = Some(epoch);
-            self.require_all = require_all;
-            self.keys.clear();
-            self.keys.extend_from_slice(keys);
-            self.node_selector = pod.node_selector.clone();
-            self.required.clone_from(required);
-            self.ids.clear();
-            self.ids
-                .extend(candidates.iter().copied().filter(|&id| counted(id)));
-        }
-        &self.ids
-    }
-}
-
 fn has_node_affinity(pod: &PodSpec) -> bool {
     !(pod.node_selector.is_empty() && pod.constraints.node_affinity.required.is_empty())
 }
@@ -246,6 +195,9 @@ pub fn pre_filter(
             topo.candidate_domains(k, candidates)
                 .is_some_and(|(_, missing)| missing == 0)
         });
+    // Otherwise, with tracked candidates, those that pass the pod's node affinity are listed
+    // once per candidate set and pod terms instead of checked per cycle.
+    let listed = node_affinity && topo.prepare_affine(pod, nodes, candidates);
     let mut items = Vec::new();
     for (c, &k) in hard.into_iter().zip(&keys) {
         let query = topo.query(query_of(pod, c), nodes, pods);
@@ -263,6 +215,15 @@ pub fn pre_filter(
         if let Some((per_domain, totals)) = kept {
             for (d, _) in per_domain.iter().enumerate().filter(|(_, n)| **n > 0) {
                 *domains.meet(d as u32) += totals.get(d).copied().unwrap_or(0);
+            }
+        } else if listed {
+            let matching = topo.counts(query);
+            for &id in topo.affine() {
+                if !has_all_keys(topo, &keys, id) {
+                    continue;
+                }
+                *domains.meet(of.domain_or_empty(id)) +=
+                    matching.get(id.0 as usize).copied().unwrap_or(0);
             }
         } else {
             let matching = topo.counts(query);
@@ -328,7 +289,6 @@ pub struct ScoreState {
 }
 
 /// PreScore: the soft constraints, their domain counts and normalising weights.
-#[allow(clippy::too_many_arguments)]
 pub fn pre_score(
     pod: &PodSpec,
     defaulting: &Defaulting,
@@ -337,7 +297,6 @@ pub fn pre_score(
     feasible: &[NodeId],
     pods: &PodTable,
     topo: &mut TopologyIndex,
-    counted_memo: Option<(&mut CountedCandidates, u64)>,
 ) -> Option<ScoreState> {
     let (constraints, own) = effective_constraints(pod, defaulting);
     let soft: Vec<TopologySpreadConstraint> = constraints
@@ -373,6 +332,9 @@ pub fn pre_score(
         })
         .collect();
     let keys: Vec<KeyId> = items.iter().map(|it| it.key).collect();
+    // With tracked candidates, those that pass the pod's node affinity are listed once per
+    // candidate set and pod terms instead of checked per cycle.
+    let listed = node_affinity && topo.prepare_affine(pod, nodes, candidates);
     let topo = &*topo;
     let scored = |id: NodeId| !require_all || has_all_keys(topo, &keys, id);
     let scored_nodes = if require_all {
@@ -408,14 +370,6 @@ pub fn pre_score(
         (!require_all || has_all_keys(topo, &keys, id))
             && (!node_affinity || super::node_affinity::matches(pod, &nodes[id.0 as usize]))
     };
-    // With a memo and the order's epoch, the counted candidates are listed once per order and
-    // pod terms instead of checked per cycle.
-    let listed = match counted_memo {
-        Some((memo, epoch)) if !all_counted => {
-            Some(memo.get(epoch, pod, require_all, &keys, candidates, counted))
-        }
-        _ => None,
-    };
     // Every domain's sum is taken (kept between cycles, or in one branch-free loop), and only
     // the met domains keep theirs.
     let mut summed = Vec::new();
@@ -433,8 +387,10 @@ pub fn pre_score(
                 summed.resize(counts.len(), 0u32);
                 if all_counted {
                     of.sum_by_domain(candidates.iter().copied(), matching, &mut summed);
-                } else if let Some(ids) = listed {
-                    of.sum_by_domain(ids.iter().copied(), matching, &mut summed);
+                } else if listed {
+                    let ids = topo.affine().iter().copied();
+                    let ids = ids.filter(|&id| !require_all || has_all_keys(topo, &keys, id));
+                    of.sum_by_domain(ids, matching, &mut summed);
                 } else {
                     let ids = candidates.iter().copied().filter(|&id| counted(id));
                     of.sum_by_domain(ids, matching, &mut summed);
@@ -829,7 +785,7 @@ mod tests {
             let feasible: Vec<NodeId> =
                 all.iter().copied().filter(|id| feasible_mask >> id.0 & 1 == 1).collect();
             let want = by_labels(&pod, &Defaulting::System, &nodes, &feasible, &mut topo, &pods);
-            let st = pre_score(&pod, &Defaulting::System, &nodes, &all, &feasible, &pods, &mut topo, None)
+            let st = pre_score(&pod, &Defaulting::System, &nodes, &all, &feasible, &pods, &mut topo)
                 .expect("a ReplicaSet pod is scored");
             let mut got = Vec::new();
             score_into(&st, &feasible, &topo, &mut got);
@@ -847,15 +803,19 @@ mod tests {
     }
 
     proptest! {
-        /// Scoring with the counted-candidates memo gives what checking every candidate gives,
-        /// over a run of pods whose nodeSelector, required node affinity, own constraints and
-        /// candidate set (a new order epoch) change or repeat at random.
+        /// PreFilter and scoring from the listed candidates of a pod with node affinity (an
+        /// owner that tells its node order) count what checking every candidate counts, over a
+        /// run of pods whose nodeSelector, required node affinity, own constraints (hard or
+        /// soft, on zones or pools) and candidate set change or repeat at random.
         #[test]
-        fn counted_candidates_memo_scores_as_the_check_does(
+        fn listed_affine_candidates_count_as_the_check_does(
             zones in proptest::collection::vec(0u8..5, 1..12),
             pools in proptest::collection::vec(0u8..3, 12),
             apps in proptest::collection::vec((0usize..12, 0usize..2), 0..30),
-            steps in proptest::collection::vec((0u8..3, 0u8..3, 0u8..3, proptest::option::of(any::<u16>())), 1..12),
+            steps in proptest::collection::vec(
+                (0u8..3, 0u8..3, 0u8..3, any::<bool>(), proptest::option::of(any::<u16>())),
+                1..12,
+            ),
         ) {
             use crate::workload::constraints::{NodeAffinity, NodeSelectorTerm, Requirement, SelectorOp};
             let mut nodes = zoned_nodes(&zones);
@@ -866,10 +826,12 @@ mod tests {
                 }
             }
             let labels = |app: usize| vec![("app".to_string(), format!("app-{app}"))];
-            let mut topo = TopologyIndex::default();
+            let mut tracked = TopologyIndex::default();
+            let mut plain = TopologyIndex::default();
             let mut pods = PodTable::default();
             for i in 0..nodes.len() {
-                topo.add_node(NodeId(i as u32));
+                tracked.add_node(NodeId(i as u32));
+                plain.add_node(NodeId(i as u32));
             }
             for (k, &(n, app)) in apps.iter().enumerate() {
                 let node = NodeId((n % nodes.len()) as u32);
@@ -881,16 +843,20 @@ mod tests {
                 };
                 let key = pods.insert(Pod::new(spec.clone(), 0));
                 nodes[node.0 as usize].pods.push(key);
-                topo.bind(key, &spec, node);
+                tracked.bind(key, &spec, node);
+                plain.bind(key, &spec, node);
             }
             let all: Vec<NodeId> = (0..nodes.len() as u32).map(NodeId).collect();
             let mut candidates = all.clone();
-            let mut epoch = 0;
-            let mut memo = CountedCandidates::default();
-            for (selector, required, own, reorder) in steps {
+            for &id in &candidates {
+                tracked.set_candidate(id, true);
+            }
+            for (selector, required, own, hard, reorder) in steps {
                 if let Some(bits) = reorder {
                     candidates = all.iter().copied().filter(|id| bits >> id.0 & 1 == 1).collect();
-                    epoch += 1;
+                    for &id in &all {
+                        tracked.set_candidate(id, candidates.contains(&id));
+                    }
                 }
                 let pool = |p: u8| format!("p{p}");
                 let pod = PodSpec {
@@ -923,7 +889,11 @@ mod tests {
                             vec![TopologySpreadConstraint {
                                 max_skew: 1,
                                 topology_key: if own == 1 { ZONE.into() } else { "pool".into() },
-                                when_unsatisfiable: WhenUnsatisfiable::ScheduleAnyway,
+                                when_unsatisfiable: if hard {
+                                    WhenUnsatisfiable::DoNotSchedule
+                                } else {
+                                    WhenUnsatisfiable::ScheduleAnyway
+                                },
                                 selector: LabelSelector { match_labels: labels(0), match_expressions: vec![] },
                                 min_domains: None,
                             }]
@@ -934,16 +904,20 @@ mod tests {
                     }),
                     ..Default::default()
                 };
-                let scores = |memo: Option<(&mut CountedCandidates, u64)>, topo: &mut TopologyIndex| {
-                    let st = pre_score(&pod, &Defaulting::System, &nodes, &candidates, &candidates, &pods, topo, memo)
-                        .expect("a ReplicaSet pod is scored");
-                    let mut got = Vec::new();
-                    score_into(&st, &candidates, topo, &mut got);
-                    got
+                let filtered = |topo: &mut TopologyIndex| {
+                    pre_filter(&pod, &Defaulting::System, &nodes, &candidates, &pods, topo).map(|st| {
+                        st.items.iter().map(|it| (it.domains.counts.clone(), it.domains.met, it.min)).collect::<Vec<_>>()
+                    })
                 };
-                let want = scores(None, &mut topo);
-                let got = scores(Some((&mut memo, epoch)), &mut topo);
-                prop_assert_eq!(got, want);
+                prop_assert_eq!(filtered(&mut tracked), filtered(&mut plain));
+                let scores = |topo: &mut TopologyIndex| {
+                    pre_score(&pod, &Defaulting::System, &nodes, &candidates, &candidates, &pods, topo).map(|st| {
+                        let mut got = Vec::new();
+                        score_into(&st, &candidates, topo, &mut got);
+                        got
+                    })
+                };
+                prop_assert_eq!(scores(&mut tracked), scores(&mut plain));
             }
         }
     }
@@ -1061,7 +1035,6 @@ mod tests {
             &all,
             &pods,
             &mut topo,
-            None,
         )
         .expect("a ReplicaSet pod is scored");
         let mut got = Vec::new();
