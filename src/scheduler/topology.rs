@@ -430,6 +430,15 @@ impl TopologyIndex {
                 ids,
             };
         }
+        #[cfg(debug_assertions)]
+        {
+            let fresh: Vec<NodeId> = candidates
+                .iter()
+                .copied()
+                .filter(|&id| node_affinity::matches(pod, &nodes[id.0 as usize]))
+                .collect();
+            debug_assert_eq!(fresh, self.affine.ids, "candidates passing node affinity");
+        }
         true
     }
 
