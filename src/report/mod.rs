@@ -135,13 +135,7 @@ impl Table {
     }
 
     fn index(&self, column: &str) -> Result<usize, ReportError> {
-        self.headers
-            .iter()
-            .position(|h| h == column)
-            .ok_or_else(|| ReportError::MissingColumn {
-                path: self.path.clone(),
-                column: column.to_string(),
-            })
+        position(&self.path, &self.headers, column)
     }
 
     /// The column as text, one entry per row.
@@ -232,13 +226,7 @@ impl Scan {
     /// The position of `column`, for [`Scan::text`] and [`Scan::number`]; a missing column is
     /// [`ReportError::MissingColumn`].
     pub fn column(&self, column: &str) -> Result<usize, ReportError> {
-        self.headers
-            .iter()
-            .position(|h| h == column)
-            .ok_or_else(|| ReportError::MissingColumn {
-                path: self.path.clone(),
-                column: column.to_string(),
-            })
+        position(&self.path, &self.headers, column)
     }
 
     /// Moves to the next row; false at the end of the file.
@@ -266,6 +254,18 @@ impl Scan {
             self.text(column),
         )
     }
+}
+
+/// Where `column` is among a file's `headers`; a missing column is
+/// [`ReportError::MissingColumn`] naming the file.
+fn position(path: &Path, headers: &[String], column: &str) -> Result<usize, ReportError> {
+    headers
+        .iter()
+        .position(|h| h == column)
+        .ok_or_else(|| ReportError::MissingColumn {
+            path: path.to_path_buf(),
+            column: column.to_string(),
+        })
 }
 
 fn unreadable(path: &Path, e: csv::Error) -> ReportError {

@@ -700,6 +700,30 @@ mod tests {
 
     /// One node per entry of `zones`: 0 without a zone label, 1 with an empty value, else zone
     /// `zone-<z>`.
+    /// Binds a pod labelled `app=app-<a>` to node `n` (modulo the node count) for each `(n, a)`,
+    /// in both indexes.
+    fn bind_apps(
+        apps: &[(usize, usize)],
+        nodes: &mut [Node],
+        pods: &mut PodTable,
+        indexes: [&mut TopologyIndex; 2],
+    ) {
+        let [a, b] = indexes;
+        for (k, &(n, app)) in apps.iter().enumerate() {
+            let node = NodeId((n % nodes.len()) as u32);
+            let spec = PodSpec {
+                name: format!("p{k}").into(),
+                namespace: "default".into(),
+                labels: vec![("app".to_string(), format!("app-{app}"))].into(),
+                ..Default::default()
+            };
+            let key = pods.insert(Pod::new(spec.clone(), 0));
+            nodes[node.0 as usize].pods.push(key);
+            a.bind(key, &spec, node);
+            b.bind(key, &spec, node);
+        }
+    }
+
     fn zoned_nodes(zones: &[u8]) -> Vec<Node> {
         zones
             .iter()
@@ -833,19 +857,7 @@ mod tests {
                 tracked.add_node(NodeId(i as u32));
                 plain.add_node(NodeId(i as u32));
             }
-            for (k, &(n, app)) in apps.iter().enumerate() {
-                let node = NodeId((n % nodes.len()) as u32);
-                let spec = PodSpec {
-                    name: format!("p{k}").into(),
-                    namespace: "default".into(),
-                    labels: labels(app).into(),
-                    ..Default::default()
-                };
-                let key = pods.insert(Pod::new(spec.clone(), 0));
-                nodes[node.0 as usize].pods.push(key);
-                tracked.bind(key, &spec, node);
-                plain.bind(key, &spec, node);
-            }
+            bind_apps(&apps, &mut nodes, &mut pods, [&mut tracked, &mut plain]);
             let all: Vec<NodeId> = (0..nodes.len() as u32).map(NodeId).collect();
             let mut candidates = all.clone();
             for &id in &candidates {
@@ -950,19 +962,7 @@ mod tests {
             for &id in &candidates {
                 tracked.set_candidate(id, true);
             }
-            for (k, &(n, app)) in apps.iter().enumerate() {
-                let node = NodeId((n % nodes.len()) as u32);
-                let spec = PodSpec {
-                    name: format!("p{k}").into(),
-                    namespace: "default".into(),
-                    labels: labels(app).into(),
-                    ..Default::default()
-                };
-                let key = pods.insert(Pod::new(spec.clone(), 0));
-                nodes[node.0 as usize].pods.push(key);
-                tracked.bind(key, &spec, node);
-                plain.bind(key, &spec, node);
-            }
+            bind_apps(&apps, &mut nodes, &mut pods, [&mut tracked, &mut plain]);
             let pod = PodSpec {
                 name: "new".into(),
                 namespace: "default".into(),
