@@ -70,6 +70,17 @@ pub struct Toleration {
 }
 
 impl Toleration {
+    /// `operator: Exists` on `key` (empty: every key) for `effect` (`None`: every effect), the
+    /// usual form of a toleration written in code.
+    pub fn exists(key: &str, effect: Option<TaintEffect>) -> Toleration {
+        Toleration {
+            key: key.into(),
+            operator: TolerationOperator::Exists,
+            value: String::new(),
+            effect,
+        }
+    }
+
     /// True if this toleration tolerates `taint` (Kubernetes `ToleratesTaint`).
     pub fn tolerates(&self, taint: &Taint) -> bool {
         if let Some(e) = self.effect

@@ -1273,7 +1273,7 @@ fn interleave_zones(lists: &[&[NodeId]], out: &mut Vec<NodeId>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cluster::taints::{Taint, TaintEffect, Toleration, TolerationOperator};
+    use crate::cluster::taints::{Taint, TaintEffect, Toleration};
     use node_resources_fit::{FitScoring, FitStrategy, ScoredResource};
     use proptest::prelude::*;
 
@@ -1286,12 +1286,7 @@ mod tests {
     }
 
     fn exists(key: &str, effect: Option<TaintEffect>) -> Toleration {
-        Toleration {
-            key: key.into(),
-            operator: TolerationOperator::Exists,
-            value: String::new(),
-            effect,
-        }
+        Toleration::exists(key, effect)
     }
 
     prop_compose! {

@@ -293,13 +293,7 @@ mod tests {
             image: "img".into(),
             priority: 7,
             node_selector: vec![("zone".to_string(), "a".to_string())].into(),
-            tolerations: vec![Toleration {
-                key: "dedicated".into(),
-                operator: crate::cluster::taints::TolerationOperator::Exists,
-                value: String::new(),
-                effect: None,
-            }]
-            .into(),
+            tolerations: vec![Toleration::exists("dedicated", None)].into(),
             constraints: Arc::new(PodConstraints {
                 node_affinity: constraints::NodeAffinity {
                     required: vec![Default::default()],

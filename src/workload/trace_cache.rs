@@ -501,13 +501,7 @@ mod tests {
             std::iter::from_fn(|| s.next_pod().unwrap()).collect()
         };
         let spec = || TraceSpec {
-            tolerations: vec![Toleration {
-                key: "dedicated".into(),
-                operator: crate::cluster::taints::TolerationOperator::Exists,
-                value: String::new(),
-                effect: None,
-            }]
-            .into(),
+            tolerations: vec![Toleration::exists("dedicated", None)].into(),
             ..TraceSpec::plain(f.path())
         };
         let fresh = read(&mut TraceSource::open(spec()).unwrap());

@@ -700,6 +700,17 @@ mod tests {
 
     /// One node per entry of `zones`: 0 without a zone label, 1 with an empty value, else zone
     /// `zone-<z>`.
+    /// Two indexes of `n` nodes each: one to be told the candidates, one left plain.
+    fn two_indexes(n: usize) -> (TopologyIndex, TopologyIndex) {
+        let mut tracked = TopologyIndex::default();
+        let mut plain = TopologyIndex::default();
+        for i in 0..n {
+            tracked.add_node(NodeId(i as u32));
+            plain.add_node(NodeId(i as u32));
+        }
+        (tracked, plain)
+    }
+
     /// Binds a pod labelled `app=app-<a>` to node `n` (modulo the node count) for each `(n, a)`,
     /// in both indexes.
     fn bind_apps(
@@ -850,13 +861,8 @@ mod tests {
                 }
             }
             let labels = |app: usize| vec![("app".to_string(), format!("app-{app}"))];
-            let mut tracked = TopologyIndex::default();
-            let mut plain = TopologyIndex::default();
+            let (mut tracked, mut plain) = two_indexes(nodes.len());
             let mut pods = PodTable::default();
-            for i in 0..nodes.len() {
-                tracked.add_node(NodeId(i as u32));
-                plain.add_node(NodeId(i as u32));
-            }
             bind_apps(&apps, &mut nodes, &mut pods, [&mut tracked, &mut plain]);
             let all: Vec<NodeId> = (0..nodes.len() as u32).map(NodeId).collect();
             let mut candidates = all.clone();
@@ -952,13 +958,8 @@ mod tests {
                 .filter(|i| in_order >> i & 1 == 1)
                 .map(NodeId)
                 .collect();
-            let mut tracked = TopologyIndex::default();
-            let mut plain = TopologyIndex::default();
+            let (mut tracked, mut plain) = two_indexes(nodes.len());
             let mut pods = PodTable::default();
-            for i in 0..nodes.len() {
-                tracked.add_node(NodeId(i as u32));
-                plain.add_node(NodeId(i as u32));
-            }
             for &id in &candidates {
                 tracked.set_candidate(id, true);
             }
