@@ -451,8 +451,8 @@ impl Scheduler {
         // fills it).
         // Some processed node failed a node-local filter without being listed in `failures`.
         let mut local_failures = false;
-        // Whether some node of the order has a PreferNoSchedule taint, when this cycle already asked (an
-        // unnoted cluster answers by looking at every node).
+        // Whether some node of the order has a PreferNoSchedule taint, when this cycle already
+        // asked (an unnoted cluster answers by looking at every node).
         let mut tainted = None;
         if cached {
             let profile = &self.profile;
@@ -616,7 +616,8 @@ impl Scheduler {
     /// NodeAffinity without preferred terms) is skipped, the others are added in one pass with
     /// reused buffers. Used when no trace is wanted. `base` holds each feasible node's base score,
     /// from the filter walk. `tainted` is what
-    /// [`node_cache::NodeCache::order_may_have_soft_taints`] said earlier in the cycle, if it was asked.
+    /// [`node_cache::NodeCache::order_may_have_soft_taints`] said earlier in the cycle, if it was
+    /// asked.
     #[allow(clippy::too_many_arguments)]
     fn score_fast(
         &mut self,
