@@ -11,6 +11,8 @@
 //! ([`TopologyIndex::set_candidate`], as the engine does) also gets, for the pairs PodTopologySpread
 //! asks for, the matching pods per domain over the order's nodes and each key's nodes per domain,
 //! kept as pods and nodes come and go: a cycle reads them instead of summing over every node.
+//! The same is kept over the candidates that pass the last listed pod's node affinity
+//! ([`TopologyIndex::prepare_affine`]), for pods with a nodeSelector.
 
 use std::collections::BTreeMap;
 
@@ -114,11 +116,6 @@ struct KeyDomains {
     /// Value → number, numbered in the order values were first met (numbers are only compared
     /// and used as indices, never ordered, so the order cannot leak into outputs).
     numbers: BTreeMap<String, u32>,
-    /// Numbered candidate nodes per domain number ([`NodeDomains::domain_or_empty`]), kept
-    /// like [`TopologyIndex`]'s totals.
-    candidates_in: Vec<u32>,
-    /// Numbered candidate nodes that lack the label.
-    candidates_missing: u32,
 }
 
 impl KeyDomains {
@@ -129,20 +126,6 @@ impl KeyDomains {
         let n = self.numbers.len() as u32;
         self.numbers.insert(value.to_string(), n);
         n
-    }
-
-    /// Counts numbered node `i` in (`join`) or out of the candidates.
-    fn count_candidate(&mut self, i: usize, join: bool) {
-        let Some(&n) = self.nodes.of_node.get(i) else {
-            return;
-        };
-        change_domain(&mut self.candidates_in, n, 1, !join);
-        let missing = u32::from(n & MISSING != 0);
-        if join {
-            self.candidates_missing += missing;
-        } else {
-            self.candidates_missing -= missing;
-        }
     }
 
     fn of(&mut self, node: &Node) -> u32 {
@@ -183,20 +166,159 @@ pub struct TopologyIndex {
     pub preferred: Vec<Holder>,
     key_ids: BTreeMap<String, KeyId>,
     keys: Vec<KeyDomains>,
-    /// Per node id: in the scheduler's node order, as [`TopologyIndex::set_candidate`] was told.
-    candidate: Vec<bool>,
-    /// How many nodes are candidates.
-    candidate_count: usize,
+    /// The nodes of the scheduler's order, as [`TopologyIndex::set_candidate`] was told, with
+    /// the totals kept over them.
+    candidates: NodeSet,
     /// `set_candidate` was called: the candidates follow the owner's node order.
     order_tracked: bool,
     /// Bumped whenever a node joins or leaves the candidates.
     candidate_epoch: u64,
     /// [`TopologyIndex::prepare_affine`]'s list.
     affine: AffineCandidates,
-    /// Per query: its matching pods per domain over the candidate nodes, for the keys asked
-    /// for ([`TopologyIndex::track_totals`]), kept up to date by binds, unbinds, candidates
-    /// joining and leaving, and nodes being numbered.
+}
+
+/// Nodes over which counts per domain are kept between cycles: the scheduler's candidates, and
+/// the candidates that pass the listed pod's node affinity. A cycle then reads the counts
+/// instead of summing over thousands of nodes.
+#[derive(Debug, Default)]
+struct NodeSet {
+    /// Per node id: in the set.
+    member: Vec<bool>,
+    /// How many nodes are in the set.
+    len: usize,
+    /// Per key: the set's numbered nodes per domain, and how many of them lack the label.
+    per_key: Vec<KeyCount>,
+    /// Per query: its matching pods per domain over the set's nodes, for the keys asked for
+    /// ([`NodeSet::track`]), kept up to date by binds, unbinds, nodes joining and leaving the
+    /// set, and nodes being numbered.
     totals: Vec<Vec<DomainTotals>>,
+}
+
+/// A node set's numbered nodes per domain number of one key ([`NodeDomains::domain_or_empty`]),
+/// and how many of them lack the label.
+#[derive(Clone, Debug, Default)]
+struct KeyCount {
+    nodes_in: Vec<u32>,
+    missing: u32,
+}
+
+impl KeyCount {
+    /// Counts numbered node `i` in (`join`) or out.
+    fn count(&mut self, of_node: &[u32], i: usize, join: bool) {
+        let Some(&n) = of_node.get(i) else {
+            return;
+        };
+        change_domain(&mut self.nodes_in, n, 1, !join);
+        let missing = u32::from(n & MISSING != 0);
+        if join {
+            self.missing += missing;
+        } else {
+            self.missing -= missing;
+        }
+    }
+}
+
+impl NodeSet {
+    fn has(&self, i: usize) -> bool {
+        self.member.get(i).copied().unwrap_or(false)
+    }
+
+    /// Node `i` joins (`on`) or leaves the set; false when it already was in (or out of) it.
+    fn set(&mut self, i: usize, on: bool, counts: &[Vec<u32>], keys: &[KeyDomains]) -> bool {
+        if self.member.len() <= i {
+            self.member.resize(i + 1, false);
+        }
+        if self.member[i] == on {
+            return false;
+        }
+        self.member[i] = on;
+        if on {
+            self.len += 1;
+        } else {
+            self.len -= 1;
+        }
+        for (kc, kd) in self.per_key.iter_mut().zip(keys) {
+            kc.count(&kd.nodes.of_node, i, on);
+        }
+        change_totals(&mut self.totals, counts, keys, i, None, !on);
+        true
+    }
+
+    /// Key `k` has just numbered node `i`: a member joins the key's counts and totals.
+    fn numbered(&mut self, i: usize, k: KeyId, counts: &[Vec<u32>], keys: &[KeyDomains]) {
+        if !self.has(i) {
+            return;
+        }
+        self.per_key[k].count(&keys[k].nodes.of_node, i, true);
+        change_totals(&mut self.totals, counts, keys, i, Some(k), false);
+    }
+
+    /// Empties the set, keeping its vectors.
+    fn clear(&mut self) {
+        self.member.fill(false);
+        self.len = 0;
+        self.per_key.fill(KeyCount::default());
+        for t in &mut self.totals {
+            t.clear();
+        }
+    }
+
+    /// Keeps query `q`'s per-domain totals of key `k` over the set from now on (one loop over
+    /// the numbered nodes, the first time a pair is asked for).
+    fn track(&mut self, q: QueryId, k: KeyId, counts: &[Vec<u32>], keys: &[KeyDomains]) {
+        if self.totals[q].iter().any(|t| t.key == k) {
+            return;
+        }
+        let of_node = &keys[k].nodes.of_node;
+        let mut t = DomainTotals {
+            key: k,
+            sums: vec![0; keys[k].numbers.len()],
+        };
+        for (i, &n) in counts[q].iter().enumerate().take(of_node.len()) {
+            if n > 0 && self.has(i) {
+                t.change(of_node, i, n, false);
+            }
+        }
+        self.totals[q].push(t);
+    }
+
+    /// The kept totals of query `q` and key `k`, if tracked.
+    fn totals(&self, q: QueryId, k: KeyId) -> Option<&[u32]> {
+        self.totals[q]
+            .iter()
+            .find(|t| t.key == k)
+            .map(|t| &t.sums[..])
+    }
+
+    /// Debug builds: the kept answers for `q` (if given) and `k` equal sums over `ids`, the
+    /// set's members.
+    #[cfg(debug_assertions)]
+    fn check(&self, q: Option<QueryId>, k: KeyId, ids: &[NodeId], index: &TopologyIndex) {
+        debug_assert_eq!(self.len, ids.len(), "members");
+        debug_assert!(ids.iter().all(|id| self.has(id.0 as usize)));
+        let kd = &index.keys[k];
+        if let Some(t) = q.and_then(|q| self.totals(q, k)) {
+            let mut want = vec![0u32; kd.numbers.len().max(t.len())];
+            kd.nodes
+                .sum_by_domain(ids.iter().copied(), &index.counts[q.unwrap()], &mut want);
+            let mut got = t.to_vec();
+            got.resize(want.len(), 0);
+            debug_assert_eq!(got, want, "kept totals of query {q:?}, key {}", kd.key);
+        }
+        let kc = &self.per_key[k];
+        let mut want = vec![0u32; kd.numbers.len().max(kc.nodes_in.len())];
+        let ones = vec![1u32; kd.nodes.of_node.len()];
+        kd.nodes
+            .sum_by_domain(ids.iter().copied(), &ones, &mut want);
+        let mut got = kc.nodes_in.clone();
+        got.resize(want.len(), 0);
+        debug_assert_eq!(got, want, "nodes per domain of key {}", kd.key);
+        let missing = ids
+            .iter()
+            .filter(|&&id| kd.nodes.domain(id).is_none())
+            .count();
+        debug_assert_eq!(kc.missing as usize, missing, "key {}", kd.key);
+    }
 }
 
 /// The candidates that pass one pod's node affinity, and what they were listed for.
@@ -206,8 +328,20 @@ struct AffineCandidates {
     epoch: Option<u64>,
     node_selector: std::sync::Arc<[(String, String)]>,
     required: Vec<NodeSelectorTerm>,
+    /// The listed candidates, in the order they were listed or joined (the counts summed over
+    /// them do not depend on it).
     ids: Vec<NodeId>,
+    /// Candidates that joined (`true`) or left since the list was last brought up to date, in
+    /// order; `None` when more changed than [`AFFINE_CHANGES_KEPT`] (the list is then made
+    /// anew).
+    changes: Option<Vec<(NodeId, bool)>>,
+    /// The listed nodes, with the totals kept over them.
+    set: NodeSet,
 }
+
+/// How many candidate changes the affine list applies one by one; past that, listing the
+/// candidates anew costs about as much.
+const AFFINE_CHANGES_KEPT: usize = 1024;
 
 /// One query's matching pods per domain of one key, over the candidate nodes numbered for it.
 #[derive(Debug)]
@@ -251,6 +385,9 @@ fn change_totals(
     remove: bool,
 ) {
     for (q, tracked) in totals.iter_mut().enumerate() {
+        if tracked.is_empty() {
+            continue;
+        }
         let n = counts[q].get(i).copied().unwrap_or(0);
         if n == 0 {
             continue;
@@ -283,7 +420,8 @@ impl TopologyIndex {
         self.ids.insert(q.clone(), id);
         self.queries.push(q);
         self.counts.push(counts);
-        self.totals.push(Vec::new());
+        self.candidates.totals.push(Vec::new());
+        self.affine.set.totals.push(Vec::new());
         id
     }
 
@@ -301,9 +439,9 @@ impl TopologyIndex {
                     key: key.to_string(),
                     nodes: NodeDomains::default(),
                     numbers: BTreeMap::new(),
-                    candidates_in: Vec::new(),
-                    candidates_missing: 0,
                 });
+                self.candidates.per_key.push(KeyCount::default());
+                self.affine.set.per_key.push(KeyCount::default());
                 self.key_ids.insert(key.to_string(), k);
                 k
             }
@@ -315,20 +453,10 @@ impl TopologyIndex {
             kd.nodes.of_node.push(n);
         }
         let numbered_now = kd.nodes.of_node.len();
-        // Candidates numbered just now join the counts and totals kept for this key.
+        // Members numbered just now join the counts and totals kept for this key.
         for i in numbered..numbered_now {
-            if !self.is_candidate(i) {
-                continue;
-            }
-            self.keys[k].count_candidate(i, true);
-            change_totals(
-                &mut self.totals,
-                &self.counts,
-                &self.keys,
-                i,
-                Some(k),
-                false,
-            );
+            self.candidates.numbered(i, k, &self.counts, &self.keys);
+            self.affine.set.numbered(i, k, &self.counts, &self.keys);
         }
         #[cfg(debug_assertions)]
         for (i, node) in nodes.iter().enumerate() {
@@ -370,74 +498,85 @@ impl TopologyIndex {
         self.counts[q].get(node.0 as usize).copied().unwrap_or(0)
     }
 
-    fn is_candidate(&self, i: usize) -> bool {
-        self.candidate.get(i).copied().unwrap_or(false)
-    }
-
     /// Node `id` joined (`on`) or left the scheduler's node order (the nodes that cycles filter
     /// and score). An owner that tells every change lets [`TopologyIndex::candidate_totals`]
     /// answer without a loop over the nodes; until the first call, it answers `None`.
     pub fn set_candidate(&mut self, id: NodeId, on: bool) {
         self.order_tracked = true;
-        let i = id.0 as usize;
-        if self.candidate.len() <= i {
-            self.candidate.resize(i + 1, false);
-        }
-        if self.candidate[i] == on {
+        if !self
+            .candidates
+            .set(id.0 as usize, on, &self.counts, &self.keys)
+        {
             return;
         }
-        self.candidate[i] = on;
         self.candidate_epoch += 1;
-        if on {
-            self.candidate_count += 1;
-        } else {
-            self.candidate_count -= 1;
+        if let Some(changes) = &mut self.affine.changes {
+            if changes.len() < AFFINE_CHANGES_KEPT {
+                changes.push((id, on));
+            } else {
+                self.affine.changes = None;
+            }
         }
-        for kd in &mut self.keys {
-            kd.count_candidate(i, on);
-        }
-        change_totals(&mut self.totals, &self.counts, &self.keys, i, None, !on);
     }
 
     /// Lists the candidates that pass a pod's nodeSelector and required node affinity, on
-    /// which spread counts its matching pods. The list is kept while the candidates and the
-    /// pod's terms stay the same (node labels never change), for PreFilter and scoring alike:
-    /// checking each candidate's labels on every cycle took most of the time of pods with a
-    /// nodeSelector and spread constraints. False when the candidates are not tracked (the
-    /// caller checks each candidate); else [`TopologyIndex::affine`] gives the list.
+    /// which spread counts its matching pods. The list is kept while the pod's terms stay the
+    /// same (node labels never change), for PreFilter and scoring alike, and candidates that
+    /// join or leave are added or taken out one by one: checking each candidate's labels on
+    /// every cycle took most of the time of pods with a nodeSelector and spread constraints,
+    /// and listing them anew whenever a node joined took a third of a 5,000-node start-up
+    /// with such pods pending. False when the candidates are not tracked (the caller checks
+    /// each candidate); else [`TopologyIndex::affine`] gives the list.
     pub fn prepare_affine(&mut self, pod: &PodSpec, nodes: &[Node], candidates: &[NodeId]) -> bool {
-        if !self.order_tracked || self.candidate_count != candidates.len() {
+        if !self.order_tracked || self.candidates.len != candidates.len() {
             return false;
         }
         let required = &pod.constraints.node_affinity.required;
-        let a = &self.affine;
-        let same = a.epoch == Some(self.candidate_epoch)
-            && a.node_selector == pod.node_selector
-            && a.required == *required;
-        if !same {
-            let mut ids = std::mem::take(&mut self.affine.ids);
-            ids.clear();
-            ids.extend(
-                candidates
-                    .iter()
-                    .copied()
-                    .filter(|&id| node_affinity::matches(pod, &nodes[id.0 as usize])),
-            );
-            self.affine = AffineCandidates {
-                epoch: Some(self.candidate_epoch),
-                node_selector: pod.node_selector.clone(),
-                required: required.clone(),
-                ids,
-            };
+        let a = &mut self.affine;
+        let same_terms =
+            a.epoch.is_some() && a.node_selector == pod.node_selector && a.required == *required;
+        if let Some(changes) = a.changes.as_mut().filter(|_| same_terms) {
+            if a.epoch != Some(self.candidate_epoch) {
+                for &(id, joined) in changes.iter() {
+                    let i = id.0 as usize;
+                    if joined {
+                        if node_affinity::matches(pod, &nodes[i]) {
+                            a.set.set(i, true, &self.counts, &self.keys);
+                            a.ids.push(id);
+                        }
+                    } else if a.set.set(i, false, &self.counts, &self.keys) {
+                        let at = a.ids.iter().position(|&x| x == id);
+                        a.ids.swap_remove(at.expect("a member is listed"));
+                    }
+                }
+                changes.clear();
+                a.epoch = Some(self.candidate_epoch);
+            }
+        } else {
+            a.set.clear();
+            a.ids.clear();
+            for &id in candidates {
+                if node_affinity::matches(pod, &nodes[id.0 as usize]) {
+                    a.set.set(id.0 as usize, true, &self.counts, &self.keys);
+                    a.ids.push(id);
+                }
+            }
+            a.epoch = Some(self.candidate_epoch);
+            a.node_selector = pod.node_selector.clone();
+            a.required.clone_from(required);
+            a.changes.get_or_insert_default().clear();
         }
         #[cfg(debug_assertions)]
         {
-            let fresh: Vec<NodeId> = candidates
+            let mut fresh: Vec<NodeId> = candidates
                 .iter()
                 .copied()
                 .filter(|&id| node_affinity::matches(pod, &nodes[id.0 as usize]))
                 .collect();
-            debug_assert_eq!(fresh, self.affine.ids, "candidates passing node affinity");
+            let mut kept = self.affine.ids.clone();
+            fresh.sort_unstable();
+            kept.sort_unstable();
+            debug_assert_eq!(fresh, kept, "candidates passing node affinity");
         }
         true
     }
@@ -450,20 +589,7 @@ impl TopologyIndex {
     /// Keeps query `q`'s per-domain totals of key `k` over the candidates from now on (one loop
     /// over the numbered nodes, the first time a pair is asked for).
     pub fn track_totals(&mut self, q: QueryId, k: KeyId) {
-        if self.totals[q].iter().any(|t| t.key == k) {
-            return;
-        }
-        let of_node = &self.keys[k].nodes.of_node;
-        let mut t = DomainTotals {
-            key: k,
-            sums: vec![0; self.keys[k].numbers.len()],
-        };
-        for (i, &n) in self.counts[q].iter().enumerate().take(of_node.len()) {
-            if n > 0 && self.is_candidate(i) {
-                t.change(of_node, i, n, false);
-            }
-        }
-        self.totals[q].push(t);
+        self.candidates.track(q, k, &self.counts, &self.keys);
     }
 
     /// Query `q`'s matching pods per domain of key `k` (index: domain number; numbers past the
@@ -472,50 +598,49 @@ impl TopologyIndex {
     /// its order changes, else `None` (the caller sums over the candidates itself). Debug
     /// builds check the answer against that sum.
     pub fn candidate_totals(&self, q: QueryId, k: KeyId, candidates: &[NodeId]) -> Option<&[u32]> {
-        if !self.order_tracked || self.candidate_count != candidates.len() {
+        if !self.order_tracked || self.candidates.len != candidates.len() {
             return None;
         }
-        let t = self.totals[q].iter().find(|t| t.key == k)?;
         #[cfg(debug_assertions)]
-        {
-            let mut want = vec![0u32; self.keys[k].numbers.len().max(t.sums.len())];
-            self.keys[k].nodes.sum_by_domain(
-                candidates.iter().copied(),
-                &self.counts[q],
-                &mut want,
-            );
-            let mut got = t.sums.clone();
-            got.resize(want.len(), 0);
-            debug_assert_eq!(got, want, "kept totals of query {q}, key {k}");
-            debug_assert!(candidates.iter().all(|id| self.is_candidate(id.0 as usize)));
-        }
-        Some(&t.sums)
+        self.candidates.check(Some(q), k, candidates, self);
+        self.candidates.totals(q, k)
     }
 
     /// Key `k`'s candidate nodes per domain number (numbers past the end have none) and how
     /// many candidates lack its label, when `candidates` are the owner's order (as for
     /// [`TopologyIndex::candidate_totals`]), else `None`. Debug builds check the answer.
     pub fn candidate_domains(&self, k: KeyId, candidates: &[NodeId]) -> Option<(&[u32], u32)> {
-        if !self.order_tracked || self.candidate_count != candidates.len() {
+        if !self.order_tracked || self.candidates.len != candidates.len() {
             return None;
         }
-        let kd = &self.keys[k];
         #[cfg(debug_assertions)]
-        {
-            let mut want = vec![0u32; kd.numbers.len().max(kd.candidates_in.len())];
-            let ones = vec![1u32; kd.nodes.of_node.len()];
-            kd.nodes
-                .sum_by_domain(candidates.iter().copied(), &ones, &mut want);
-            let mut got = kd.candidates_in.clone();
-            got.resize(want.len(), 0);
-            debug_assert_eq!(got, want, "candidates per domain of key {}", kd.key);
-            let missing = candidates
-                .iter()
-                .filter(|&&id| kd.nodes.domain(id).is_none())
-                .count();
-            debug_assert_eq!(kd.candidates_missing as usize, missing, "key {}", kd.key);
-        }
-        Some((&kd.candidates_in, kd.candidates_missing))
+        self.candidates.check(None, k, candidates, self);
+        let kc = &self.candidates.per_key[k];
+        Some((&kc.nodes_in, kc.missing))
+    }
+
+    /// Keeps query `q`'s per-domain totals of key `k` over the listed candidates of
+    /// [`TopologyIndex::prepare_affine`] while the list lasts.
+    pub fn track_affine_totals(&mut self, q: QueryId, k: KeyId) {
+        self.affine.set.track(q, k, &self.counts, &self.keys);
+    }
+
+    /// [`TopologyIndex::candidate_totals`] over the listed candidates (right after
+    /// [`TopologyIndex::prepare_affine`] said true): `None` unless
+    /// [`TopologyIndex::track_affine_totals`] asked for the pair since the list was made.
+    pub fn affine_totals(&self, q: QueryId, k: KeyId) -> Option<&[u32]> {
+        #[cfg(debug_assertions)]
+        self.affine.set.check(Some(q), k, &self.affine.ids, self);
+        self.affine.set.totals(q, k)
+    }
+
+    /// [`TopologyIndex::candidate_domains`] over the listed candidates (right after
+    /// [`TopologyIndex::prepare_affine`] said true).
+    pub fn affine_domains(&self, k: KeyId) -> (&[u32], u32) {
+        #[cfg(debug_assertions)]
+        self.affine.set.check(None, k, &self.affine.ids, self);
+        let kc = &self.affine.set.per_key[k];
+        (&kc.nodes_in, kc.missing)
     }
 
     /// A node joined the cluster (with no pods yet).
@@ -528,16 +653,12 @@ impl TopologyIndex {
     }
 
     /// Counts `pod` on node `i` (or, with `remove`, no longer) for every query it matches, and
-    /// in the kept totals when the node is a candidate. A count never goes below zero.
+    /// in the totals kept over the node sets it belongs to. A count never goes below zero.
     fn count_pod(&mut self, pod: &PodSpec, i: usize, remove: bool) {
-        let candidate = self.is_candidate(i);
-        for ((q, counts), tracked) in self
-            .queries
-            .iter()
-            .zip(self.counts.iter_mut())
-            .zip(self.totals.iter_mut())
-        {
-            if !q.matches(&pod.namespace, &pod.labels) {
+        let candidate = self.candidates.has(i);
+        let listed = self.affine.set.has(i);
+        for (q, (query, counts)) in self.queries.iter().zip(self.counts.iter_mut()).enumerate() {
+            if !query.matches(&pod.namespace, &pod.labels) {
                 continue;
             }
             if remove {
@@ -551,9 +672,14 @@ impl TopologyIndex {
                 }
                 counts[i] += 1;
             }
-            if candidate {
-                for t in tracked.iter_mut() {
-                    t.change(&self.keys[t.key].nodes.of_node, i, 1, remove);
+            for (member, set) in [
+                (candidate, &mut self.candidates),
+                (listed, &mut self.affine.set),
+            ] {
+                if member {
+                    for t in set.totals[q].iter_mut() {
+                        t.change(&self.keys[t.key].nodes.of_node, i, 1, remove);
+                    }
                 }
             }
         }

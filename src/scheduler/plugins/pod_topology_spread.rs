@@ -196,22 +196,33 @@ pub fn pre_filter(
                 .is_some_and(|(_, missing)| missing == 0)
         });
     // Otherwise, with tracked candidates, those that pass the pod's node affinity are listed
-    // once per candidate set and pod terms instead of checked per cycle.
+    // once per pod terms instead of checked per cycle; when none of them lacks a key, the
+    // totals kept over them answer.
     let listed = node_affinity && topo.prepare_affine(pod, nodes, candidates);
+    let every_listed = listed && keys.iter().all(|&k| topo.affine_domains(k).1 == 0);
     let mut items = Vec::new();
     for (c, &k) in hard.into_iter().zip(&keys) {
         let query = topo.query(query_of(pod, c), nodes, pods);
         let mut domains = Domains::new(topo.domain_count(k));
-        if every_candidate && c.topology_key != HOSTNAME {
-            topo.track_totals(query, k);
+        if c.topology_key != HOSTNAME {
+            if every_candidate {
+                topo.track_totals(query, k);
+            } else if every_listed {
+                topo.track_affine_totals(query, k);
+            }
         }
         let of = topo.domains(k);
-        let kept = every_candidate
-            .then(|| {
-                let (per_domain, _) = topo.candidate_domains(k, candidates)?;
-                Some((per_domain, topo.candidate_totals(query, k, candidates)?))
-            })
-            .flatten();
+        let kept = if every_candidate {
+            topo.candidate_domains(k, candidates)
+                .zip(topo.candidate_totals(query, k, candidates))
+                .map(|((per_domain, _), totals)| (per_domain, totals))
+        } else if every_listed {
+            let (per_domain, _) = topo.affine_domains(k);
+            topo.affine_totals(query, k)
+                .map(|totals| (per_domain, totals))
+        } else {
+            None
+        };
         if let Some((per_domain, totals)) = kept {
             for (d, _) in per_domain.iter().enumerate().filter(|(_, n)| **n > 0) {
                 *domains.meet(d as u32) += totals.get(d).copied().unwrap_or(0);
@@ -332,9 +343,17 @@ pub fn pre_score(
         })
         .collect();
     let keys: Vec<KeyId> = items.iter().map(|it| it.key).collect();
-    // With tracked candidates, those that pass the pod's node affinity are listed once per
-    // candidate set and pod terms instead of checked per cycle.
+    // With tracked candidates, those that pass the pod's node affinity are listed once per pod
+    // terms instead of checked per cycle; when every listed node is counted (none lacks a key,
+    // or keys are not required), the totals kept over them answer.
     let listed = node_affinity && topo.prepare_affine(pod, nodes, candidates);
+    let listed_all =
+        listed && (!require_all || keys.iter().all(|&k| topo.affine_domains(k).1 == 0));
+    if listed_all {
+        for it in items.iter().filter(|it| !it.hostname) {
+            topo.track_affine_totals(it.query, it.key);
+        }
+    }
     let topo = &*topo;
     let scored = |id: NodeId| !require_all || has_all_keys(topo, &keys, id);
     let scored_nodes = if require_all {
@@ -377,9 +396,13 @@ pub fn pre_score(
         let of = topo.domains(it.key);
         let matching = topo.counts(it.query);
         let counts = &mut it.domains.counts;
-        let kept = all_counted
-            .then(|| topo.candidate_totals(it.query, it.key, candidates))
-            .flatten();
+        let kept = if all_counted {
+            topo.candidate_totals(it.query, it.key, candidates)
+        } else if listed_all {
+            topo.affine_totals(it.query, it.key)
+        } else {
+            None
+        };
         let sums = match kept {
             Some(kept) => kept,
             None => {
@@ -698,8 +721,6 @@ mod tests {
             .collect()
     }
 
-    /// One node per entry of `zones`: 0 without a zone label, 1 with an empty value, else zone
-    /// `zone-<z>`.
     /// Two indexes of `n` nodes each: one to be told the candidates, one left plain.
     fn two_indexes(n: usize) -> (TopologyIndex, TopologyIndex) {
         let mut tracked = TopologyIndex::default();
@@ -735,6 +756,8 @@ mod tests {
         }
     }
 
+    /// One node per entry of `zones`: 0 without a zone label, 1 with an empty value, else zone
+    /// `zone-<z>`.
     fn zoned_nodes(zones: &[u8]) -> Vec<Node> {
         zones
             .iter()
@@ -841,15 +864,20 @@ mod tests {
         /// PreFilter and scoring from the listed candidates of a pod with node affinity (an
         /// owner that tells its node order) count what checking every candidate counts, over a
         /// run of pods whose nodeSelector, required node affinity, own constraints (hard or
-        /// soft, on zones or pools) and candidate set change or repeat at random.
+        /// soft, on zones or pools) and candidate set change or repeat at random, and pods
+        /// bind and leave between them (the totals kept over the listed nodes follow).
         #[test]
         fn listed_affine_candidates_count_as_the_check_does(
             zones in proptest::collection::vec(0u8..5, 1..12),
             pools in proptest::collection::vec(0u8..3, 12),
             apps in proptest::collection::vec((0usize..12, 0usize..2), 0..30),
             steps in proptest::collection::vec(
-                (0u8..3, 0u8..3, 0u8..3, any::<bool>(), proptest::option::of(any::<u16>())),
-                1..12,
+                (
+                    (0u8..3, 0u8..3, 0u8..3, any::<bool>()),
+                    proptest::option::of(any::<u16>()),
+                    proptest::option::of((0usize..12, 0usize..2, any::<bool>())),
+                ),
+                1..16,
             ),
         ) {
             use crate::workload::constraints::{NodeAffinity, NodeSelectorTerm, Requirement, SelectorOp};
@@ -869,7 +897,22 @@ mod tests {
             for &id in &candidates {
                 tracked.set_candidate(id, true);
             }
-            for (selector, required, own, hard, reorder) in steps {
+            for ((selector, required, own, hard), reorder, churn) in steps {
+                match churn {
+                    // The newest pod on node n leaves, in both indexes.
+                    Some((n, _, true)) => {
+                        let n = n % nodes.len();
+                        if let Some(key) = nodes[n].pods.pop() {
+                            let spec = pods.get(key).expect("bound").spec.clone();
+                            tracked.unbind(key, &spec, NodeId(n as u32));
+                            plain.unbind(key, &spec, NodeId(n as u32));
+                        }
+                    }
+                    Some((n, app, false)) => {
+                        bind_apps(&[(n, app)], &mut nodes, &mut pods, [&mut tracked, &mut plain]);
+                    }
+                    None => {}
+                }
                 if let Some(bits) = reorder {
                     candidates = all.iter().copied().filter(|id| bits >> id.0 & 1 == 1).collect();
                     for &id in &all {
