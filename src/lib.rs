@@ -16,4 +16,5 @@ pub mod scheduler;
 pub mod sim;
 pub mod suggest;
 pub mod sweep;
+pub mod text;
 pub mod workload;

@@ -7,6 +7,7 @@ use super::pod::PodKey;
 use super::resources::Resources;
 use super::taints::Taint;
 use crate::sim::time::SimTime;
+use crate::text::same_str;
 
 /// Index of a node in the run's node table. Nodes are never removed from the table, so an id
 /// stays valid for the whole run.
@@ -213,12 +214,16 @@ impl Node {
         self.allocatable.saturating_sub(&self.requested)
     }
 
-    /// The value of a node label, if set.
+    /// The value of a node label, if set. A scan with [`same_str`] rather than a binary
+    /// search: a node has about ten labels, most of other lengths than the key, and the
+    /// search's string comparisons called a slow `memcmp` (a tenth of a replay whose pods have
+    /// a nodeSelector).
+    #[inline]
     pub fn label(&self, key: &str) -> Option<&str> {
         self.labels
-            .binary_search_by(|(k, _)| k.as_str().cmp(key))
-            .ok()
-            .map(|i| self.labels[i].1.as_str())
+            .iter()
+            .find(|(k, _)| same_str(k, key))
+            .map(|(_, v)| v.as_str())
     }
 }
 

@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use crate::text::same_str;
+
 /// What a taint does to pods that do not tolerate it.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum TaintEffect {
@@ -89,8 +91,10 @@ impl Toleration {
             return false;
         }
         match self.operator {
-            TolerationOperator::Exists => self.key.is_empty() || self.key == taint.key,
-            TolerationOperator::Equal => self.key == taint.key && self.value == taint.value,
+            TolerationOperator::Exists => self.key.is_empty() || same_str(&self.key, &taint.key),
+            TolerationOperator::Equal => {
+                same_str(&self.key, &taint.key) && same_str(&self.value, &taint.value)
+            }
         }
     }
 }

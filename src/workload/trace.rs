@@ -11,6 +11,7 @@ use csv::{ByteRecord, ReaderBuilder};
 use super::{PodImage, PodSource, PodSpec, SharedLabels, SharedStr, WorkloadError, parse_labels};
 use crate::cluster::resources::Resources;
 use crate::sim::time::{SimDuration, SimTime, round_to_u64};
+use crate::text::same_text;
 
 /// Columns every trace must have.
 pub const REQUIRED_COLUMNS: [&str; 4] = ["submit_s", "cpu_m", "memory_mib", "duration_s"];
@@ -138,24 +139,6 @@ impl<T: Clone> Reuse<T> {
         self.value = Some(v.clone());
         Ok(v)
     }
-}
-
-/// `a == b`. Texts of up to 16 bytes (most reused fields) are compared as two 16-byte words,
-/// not by a call to `memcmp`: on AMD Zen 4, glibc's AVX-512 `memcmp` took a third of a trace
-/// parse (results/sweep-scaling/README.md).
-#[inline]
-fn same_text(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    if a.len() <= 16 {
-        let mut x = [0u8; 16];
-        let mut y = [0u8; 16];
-        x[..a.len()].copy_from_slice(a);
-        y[..b.len()].copy_from_slice(b);
-        return u128::from_ne_bytes(x) == u128::from_ne_bytes(y);
-    }
-    a == b
 }
 
 /// The reused values of one trace's text columns.
@@ -522,29 +505,6 @@ impl PodSource for TraceSource {
 mod tests {
     use super::*;
     use std::io::Write;
-
-    proptest::proptest! {
-        /// Texts of every length up to past the 16-byte fast path, often equal or one byte
-        /// apart (in the first, a middle or the last byte), compare as `==` does.
-        #[test]
-        fn same_text_is_byte_equality(
-            a in proptest::collection::vec(0u8..4, 0..40),
-            flip in proptest::option::of(0usize..40),
-            extra in proptest::option::of(0u8..4),
-        ) {
-            let mut b = a.clone();
-            if let Some(i) = flip && !b.is_empty() {
-                let i = i % b.len();
-                b[i] = b[i].wrapping_add(1);
-            }
-            if let Some(x) = extra {
-                b.push(x);
-            }
-            proptest::prop_assert_eq!(same_text(&a, &b), a == b);
-            proptest::prop_assert_eq!(same_text(&b, &a), a == b);
-            proptest::prop_assert!(same_text(&a, &a));
-        }
-    }
 
     fn write(text: &str) -> tempfile::NamedTempFile {
         let mut f = tempfile::NamedTempFile::new().unwrap();

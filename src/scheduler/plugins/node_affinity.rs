@@ -6,13 +6,14 @@
 use super::taint_toleration::default_normalize;
 use crate::cluster::node::Node;
 use crate::scheduler::FilterFailure;
+use crate::text::same_str;
 use crate::workload::PodSpec;
 
 /// True if the node satisfies the pod's nodeSelector and required node affinity.
 pub fn matches(pod: &PodSpec, node: &Node) -> bool {
     pod.node_selector
         .iter()
-        .all(|(k, v)| node.label(k) == Some(v.as_str()))
+        .all(|(k, v)| node.label(k).is_some_and(|l| same_str(l, v)))
         && {
             let req = &pod.constraints.node_affinity.required;
             req.is_empty() || req.iter().any(|t| t.matches(&node.labels))
