@@ -67,7 +67,7 @@ fn world(n: usize) -> World {
             let key = pods.insert(Pod::new(spec.clone(), 0));
             node.add_requests(spec.requests, 0);
             node.pods.push(key);
-            topo.bind(key, &spec, NodeId(i as u32));
+            topo.bind(&spec, NodeId(i as u32));
         }
     }
     let ready: Vec<NodeId> = (0..n as u32).map(NodeId).collect();

@@ -7,7 +7,6 @@ use super::pod::PodKey;
 use super::resources::Resources;
 use super::taints::Taint;
 use crate::sim::time::SimTime;
-use crate::text::same_str;
 
 /// Index of a node in the run's node table. Nodes are never removed from the table, so an id
 /// stays valid for the whole run.
@@ -214,16 +213,10 @@ impl Node {
         self.allocatable.saturating_sub(&self.requested)
     }
 
-    /// The value of a node label, if set. A scan with [`same_str`] rather than a binary
-    /// search: a node has about ten labels, most of other lengths than the key, and the
-    /// search's string comparisons called a slow `memcmp` (a tenth of a replay whose pods have
-    /// a nodeSelector).
+    /// The value of a node label, if set.
     #[inline]
     pub fn label(&self, key: &str) -> Option<&str> {
-        self.labels
-            .iter()
-            .find(|(k, _)| same_str(k, key))
-            .map(|(_, v)| v.as_str())
+        crate::workload::constraints::label(&self.labels, key)
     }
 }
 

@@ -1473,7 +1473,7 @@ mod tests {
                 let key = pods.insert(Pod::new(spec.clone(), 0));
                 nodes[n].add_requests(spec.requests, 0);
                 nodes[n].pods.push(key);
-                topo.bind(key, &spec, NodeId(n as u32));
+                topo.bind(&spec, NodeId(n as u32));
             }
             let sel = LabelSelector { match_labels: app(0), match_expressions: vec![] };
             let mut constraints = PodConstraints::default();
@@ -1615,7 +1615,7 @@ mod tests {
                 n.pods.push(key);
                 nodes.push(n);
                 topo.add_node(NodeId(i as u32));
-                topo.bind(key, &spec, NodeId(i as u32));
+                topo.bind(&spec, NodeId(i as u32));
             }
             let pod = PodSpec {
                 name: "new".into(),

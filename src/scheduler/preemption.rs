@@ -72,14 +72,14 @@ struct Candidate {
     violations: u32,
 }
 
-fn remove(node: &mut Node, topo: &mut TopologyIndex, id: NodeId, key: PodKey, spec: &PodSpec) {
+fn remove(node: &mut Node, topo: &mut TopologyIndex, id: NodeId, spec: &PodSpec) {
     node.remove_requests(spec.requests, spec.ephemeral_mib);
-    topo.unbind(key, spec, id);
+    topo.unbind(spec, id);
 }
 
-fn restore(node: &mut Node, topo: &mut TopologyIndex, id: NodeId, key: PodKey, spec: &PodSpec) {
+fn restore(node: &mut Node, topo: &mut TopologyIndex, id: NodeId, spec: &PodSpec) {
     node.add_requests(spec.requests, spec.ephemeral_mib);
-    topo.bind(key, spec, id);
+    topo.bind(spec, id);
 }
 
 /// Finds the preemption plan for `pod`, or `None` if evicting lower-priority pods cannot help.
@@ -129,7 +129,7 @@ pub fn plan(
         }
         for &k in &lower {
             let p = pods.get(k).expect("live");
-            remove(&mut nodes[id.0 as usize], topo, id, k, &p.spec);
+            remove(&mut nodes[id.0 as usize], topo, id, &p.spec);
         }
         let fits = |nodes: &[Node], topo: &mut TopologyIndex| {
             let view = ClusterView { nodes, order, pods };
@@ -138,7 +138,7 @@ pub fn plan(
         if !fits(nodes, topo) {
             for &k in &lower {
                 let p = pods.get(k).expect("live");
-                restore(&mut nodes[id.0 as usize], topo, id, k, &p.spec);
+                restore(&mut nodes[id.0 as usize], topo, id, &p.spec);
             }
             continue;
         }
@@ -187,9 +187,9 @@ pub fn plan(
         for (is_violating, list) in [(true, &violating), (false, &non_violating)] {
             for &(prio, start, k) in list {
                 let p = pods.get(k).expect("live");
-                restore(&mut nodes[id.0 as usize], topo, id, k, &p.spec);
+                restore(&mut nodes[id.0 as usize], topo, id, &p.spec);
                 if !fits(nodes, topo) {
-                    remove(&mut nodes[id.0 as usize], topo, id, k, &p.spec);
+                    remove(&mut nodes[id.0 as usize], topo, id, &p.spec);
                     victims.push((prio, start, k));
                     if is_violating {
                         violations += 1;
@@ -200,7 +200,7 @@ pub fn plan(
         // Put the victims back: this was a dry run.
         for &(_, _, k) in &victims {
             let p = pods.get(k).expect("live");
-            restore(&mut nodes[id.0 as usize], topo, id, k, &p.spec);
+            restore(&mut nodes[id.0 as usize], topo, id, &p.spec);
         }
         candidates.push(Candidate {
             node: id,

@@ -17,8 +17,9 @@
 use std::collections::BTreeMap;
 
 use crate::cluster::node::{Node, NodeId};
-use crate::cluster::pod::{PodKey, PodTable};
+use crate::cluster::pod::PodTable;
 use crate::scheduler::plugins::node_affinity;
+use crate::text::same_str;
 use crate::workload::PodSpec;
 use crate::workload::constraints::{LabelSelector, NodeSelectorTerm, PodAffinityTerm};
 
@@ -34,7 +35,7 @@ pub struct PodQuery {
 impl PodQuery {
     /// True if a pod in `namespace` with sorted `labels` is counted.
     pub fn matches(&self, namespace: &str, labels: &[(String, String)]) -> bool {
-        self.namespaces.iter().any(|n| n == namespace) && self.selector.matches(labels)
+        self.namespaces.iter().any(|n| same_str(n, namespace)) && self.selector.matches(labels)
     }
 
     /// The query of an affinity term, resolving "no namespaces" to the owner pod's namespace.
@@ -136,20 +137,96 @@ impl KeyDomains {
     }
 }
 
-/// A bound pod with an (anti-)affinity term that later pods must respect.
+/// Bound pods that carry one (anti-)affinity term, which later pods must respect: the pods of
+/// a Deployment share their terms, so a cycle matches the incoming pod against each distinct
+/// term once rather than against every bound pod (50,000 of them at 5,000 nodes took most of
+/// a replay's time).
 #[derive(Clone, Debug)]
-pub struct Holder {
-    /// The pod.
-    pub pod: PodKey,
-    /// Where it runs.
-    pub node: NodeId,
+pub struct HolderGroup {
     /// Pods the term is about.
     pub query: PodQuery,
     /// The term's topology key.
     pub topology_key: String,
-    /// Scoring weight: positive for affinity, negative for anti-affinity (required terms of the
-    /// holder are recorded in `required_anti` / `required_affinity` instead).
+    /// Scoring weight: positive for affinity, negative for anti-affinity (0 for required
+    /// terms, which are kept apart).
     pub weight: i64,
+    /// How many holders run on each node, for the nodes that run any, by node id.
+    pub nodes: BTreeMap<NodeId, u32>,
+}
+
+/// The bound pods' terms of one kind, grouped by term ([`HolderGroup`]).
+#[derive(Debug, Default)]
+pub struct Holders {
+    groups: Vec<HolderGroup>,
+    /// (query, topology key, weight) → index in `groups`.
+    index: BTreeMap<(PodQuery, String, i64), usize>,
+}
+
+impl Holders {
+    /// The groups that hold at least one pod.
+    pub fn groups(&self) -> &[HolderGroup] {
+        &self.groups
+    }
+
+    /// True when no bound pod holds a term of this kind.
+    pub fn is_empty(&self) -> bool {
+        self.groups.is_empty()
+    }
+
+    /// A pod on `node` holds `term` with `weight` (`remove`: no longer).
+    fn change(
+        &mut self,
+        term: &PodAffinityTerm,
+        namespace: &str,
+        weight: i64,
+        node: NodeId,
+        remove: bool,
+    ) {
+        let id = (
+            PodQuery::of_term(term, namespace),
+            term.topology_key.clone(),
+            weight,
+        );
+        let g = match self.index.get(&id) {
+            Some(&g) => g,
+            None if remove => return,
+            None => {
+                self.groups.push(HolderGroup {
+                    query: id.0.clone(),
+                    topology_key: id.1.clone(),
+                    weight,
+                    nodes: BTreeMap::new(),
+                });
+                self.index.insert(id, self.groups.len() - 1);
+                self.groups.len() - 1
+            }
+        };
+        let nodes = &mut self.groups[g].nodes;
+        if !remove {
+            *nodes.entry(node).or_default() += 1;
+            return;
+        }
+        if let Some(n) = nodes.get_mut(&node) {
+            *n -= 1;
+            if *n == 0 {
+                nodes.remove(&node);
+            }
+        }
+        if self.groups[g].nodes.is_empty() {
+            // The last holder left: the group goes, and the last group takes its place.
+            let gone = self.groups.swap_remove(g);
+            self.index
+                .remove(&(gone.query, gone.topology_key, gone.weight));
+            if let Some(moved) = self.groups.get(g) {
+                let key = (
+                    moved.query.clone(),
+                    moved.topology_key.clone(),
+                    moved.weight,
+                );
+                self.index.insert(key, g);
+            }
+        }
+    }
 }
 
 /// Counts of matching pods per node, per query, plus the holders of affinity terms.
@@ -159,11 +236,11 @@ pub struct TopologyIndex {
     queries: Vec<PodQuery>,
     counts: Vec<Vec<u32>>,
     /// Bound pods' required anti-affinity terms (they keep matching pods out of their domain).
-    pub required_anti: Vec<Holder>,
+    pub required_anti: Holders,
     /// Bound pods' required affinity terms (scored with hardPodAffinityWeight).
-    pub required_affinity: Vec<Holder>,
+    pub required_affinity: Holders,
     /// Bound pods' preferred affinity (+) and anti-affinity (−) terms.
-    pub preferred: Vec<Holder>,
+    pub preferred: Holders,
     key_ids: BTreeMap<String, KeyId>,
     keys: Vec<KeyDomains>,
     /// The nodes of the scheduler's order, as [`TopologyIndex::set_candidate`] was told, with
@@ -686,37 +763,32 @@ impl TopologyIndex {
     }
 
     /// A pod was bound to `node`.
-    pub fn bind(&mut self, key: PodKey, pod: &PodSpec, node: NodeId) {
+    pub fn bind(&mut self, pod: &PodSpec, node: NodeId) {
         self.count_pod(pod, node.0 as usize, false);
-        let c = &pod.constraints;
-        let holder = |term: &PodAffinityTerm, weight: i64| Holder {
-            pod: key,
-            node,
-            query: PodQuery::of_term(term, &pod.namespace),
-            topology_key: term.topology_key.clone(),
-            weight,
-        };
-        for t in &c.pod_anti_affinity.required {
-            self.required_anti.push(holder(t, 0));
-        }
-        for t in &c.pod_affinity.required {
-            self.required_affinity.push(holder(t, 0));
-        }
-        for (w, t) in &c.pod_affinity.preferred {
-            self.preferred.push(holder(t, i64::from(*w)));
-        }
-        for (w, t) in &c.pod_anti_affinity.preferred {
-            self.preferred.push(holder(t, -i64::from(*w)));
-        }
+        self.hold(pod, node, false);
     }
 
     /// A pod left `node`.
-    pub fn unbind(&mut self, key: PodKey, pod: &PodSpec, node: NodeId) {
+    pub fn unbind(&mut self, pod: &PodSpec, node: NodeId) {
         self.count_pod(pod, node.0 as usize, true);
-        if !pod.constraints.is_empty() {
-            self.required_anti.retain(|h| h.pod != key);
-            self.required_affinity.retain(|h| h.pod != key);
-            self.preferred.retain(|h| h.pod != key);
+        self.hold(pod, node, true);
+    }
+
+    /// Records the pod's affinity terms as held on `node` (`remove`: no longer).
+    fn hold(&mut self, pod: &PodSpec, node: NodeId, remove: bool) {
+        let c = &pod.constraints;
+        let ns = &pod.namespace;
+        for t in &c.pod_anti_affinity.required {
+            self.required_anti.change(t, ns, 0, node, remove);
+        }
+        for t in &c.pod_affinity.required {
+            self.required_affinity.change(t, ns, 0, node, remove);
+        }
+        for (w, t) in &c.pod_affinity.preferred {
+            self.preferred.change(t, ns, i64::from(*w), node, remove);
+        }
+        for (w, t) in &c.pod_anti_affinity.preferred {
+            self.preferred.change(t, ns, -i64::from(*w), node, remove);
         }
     }
 
@@ -731,7 +803,7 @@ impl TopologyIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cluster::pod::Pod;
+    use crate::cluster::pod::{Pod, PodKey};
     use crate::cluster::resources::Resources;
     use proptest::prelude::*;
 
@@ -818,13 +890,13 @@ mod tests {
                         let s = spec(app);
                         let key = pods.insert(Pod::new(s.clone(), 0));
                         nodes[n].pods.push(key);
-                        topo.bind(key, &s, NodeId(n as u32));
+                        topo.bind(&s, NodeId(n as u32));
                         bound.push((key, n, app));
                     }
                     Op::Unbind(k) if !bound.is_empty() => {
                         let (key, n, app) = bound.remove(k % bound.len());
                         nodes[n].pods.retain(|&p| p != key);
-                        topo.unbind(key, &spec(app), NodeId(n as u32));
+                        topo.unbind(&spec(app), NodeId(n as u32));
                     }
                     Op::Key => {}
                     Op::Track => {

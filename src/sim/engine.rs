@@ -1349,7 +1349,7 @@ impl<'s> Engine<'s> {
         node.last_change = self.now;
         *self.bound_priorities.entry(pod.spec.priority).or_default() += 1;
         self.ready_req += req;
-        self.topo.bind(key, &pod.spec, node_id);
+        self.topo.bind(&pod.spec, node_id);
         self.update_util();
         let delay = self.sc.scheduler.cycle_latency + self.sc.scheduler.bind_latency;
         if delay.0 == 0 {
@@ -1587,7 +1587,7 @@ impl<'s> Engine<'s> {
                 if written.is_ok()
                     && let Some(n) = pod.node
                 {
-                    e.topo.unbind(key, &pod.spec, n);
+                    e.topo.unbind(&pod.spec, n);
                 }
                 (
                     written,

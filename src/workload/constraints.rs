@@ -1,6 +1,7 @@
 //! Scheduling constraints a pod can carry, with Kubernetes' own semantics: label selectors,
 //! node affinity, inter-pod (anti-)affinity and topology spread constraints. Plain data plus the
 //! matching rules; the scheduler plugins decide what to do with them.
+use crate::text::same_str;
 
 /// Operator of a selector requirement (`In`, `NotIn`, `Exists`, `DoesNotExist`, and for node
 /// selectors `Gt`, `Lt`).
@@ -46,12 +47,15 @@ pub struct Requirement {
     pub values: Vec<String>,
 }
 
-/// Looks a key up in sorted `(key, value)` labels.
+/// Looks a key up in `(key, value)` labels (sorted, with unique keys).
 pub fn label<'a>(labels: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    // A scan with `same_str` rather than a binary search: label sets are short (a node has
+    // about ten, a pod a few), most keys differ in length, and the search's string comparisons
+    // called a slow `memcmp` (crate::text).
     labels
-        .binary_search_by(|(k, _)| k.as_str().cmp(key))
-        .ok()
-        .map(|i| labels[i].1.as_str())
+        .iter()
+        .find(|(k, _)| same_str(k, key))
+        .map(|(_, v)| v.as_str())
 }
 
 impl Requirement {
@@ -97,7 +101,7 @@ impl LabelSelector {
     pub fn matches(&self, labels: &[(String, String)]) -> bool {
         self.match_labels
             .iter()
-            .all(|(k, v)| label(labels, k) == Some(v.as_str()))
+            .all(|(k, v)| label(labels, k).is_some_and(|l| same_str(l, v)))
             && self.match_expressions.iter().all(|r| r.matches(labels))
     }
 }

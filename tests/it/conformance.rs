@@ -339,7 +339,7 @@ impl Cluster {
         let n = &mut self.nodes[id.0 as usize];
         n.pods.push(key);
         n.add_requests(spec.requests, spec.ephemeral_mib);
-        self.topo.bind(key, &spec, id);
+        self.topo.bind(&spec, id);
     }
 
     /// Places `count` copies of `p` on a node.

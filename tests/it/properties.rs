@@ -209,7 +209,7 @@ fn play_with(
         let node = &mut w.nodes[id.0 as usize];
         node.add_requests(pod.requests, 0);
         node.pods.push(key);
-        w.topo.bind(key, &pod, id);
+        w.topo.bind(&pod, id);
         // Never over-committed.
         for n in &w.nodes {
             assert!(

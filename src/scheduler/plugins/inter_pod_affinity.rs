@@ -129,16 +129,21 @@ pub fn pre_filter(
         return None;
     }
     let mut st = FilterState::default();
-    // Holders that match the pod, with their keys registered once each.
-    let anti_holders: Vec<(String, NodeId)> = topo
+    // Holders' terms that match the pod, with their keys registered once each.
+    let anti: Vec<(usize, String)> = topo
         .required_anti
+        .groups()
         .iter()
-        .filter(|h| h.query.matches(&pod.namespace, &pod.labels))
-        .map(|h| (h.topology_key.clone(), h.node))
+        .enumerate()
+        .filter(|(_, g)| g.query.matches(&pod.namespace, &pod.labels))
+        .map(|(i, g)| (i, g.topology_key.clone()))
         .collect();
-    let ids = key_ids(topo, nodes, anti_holders.iter().map(|(k, _)| k.as_str()));
-    for (key, node) in &anti_holders {
-        st.existing_anti.bump(topo, id_of(&ids, key), *node, 1);
+    let ids = key_ids(topo, nodes, anti.iter().map(|(_, k)| k.as_str()));
+    for (g, key) in &anti {
+        let k = id_of(&ids, key);
+        for (&node, &n) in &topo.required_anti.groups()[*g].nodes {
+            st.existing_anti.bump(topo, k, node, n);
+        }
     }
     let aff = &c.pod_affinity.required;
     if !aff.is_empty() {
@@ -291,23 +296,36 @@ pub fn pre_score(
         }
     }
     // Running pods' terms towards this pod: required affinity (with hardPodAffinityWeight),
-    // then preferred affinity (+) and anti-affinity (−).
-    let mut holders: Vec<(String, NodeId, i64)> = Vec::new();
+    // then preferred affinity (+) and anti-affinity (−). Each term that matches the pod counts
+    // its weight once per holder; its key is registered first (a mutable borrow).
+    let mut matched: Vec<(bool, usize, i64)> = Vec::new();
+    let mut keys: Vec<String> = Vec::new();
     if hard_pod_affinity_weight > 0 {
-        for h in &topo.required_affinity {
-            if h.query.matches(&pod.namespace, &pod.labels) {
-                holders.push((h.topology_key.clone(), h.node, hard_pod_affinity_weight));
+        for (i, g) in topo.required_affinity.groups().iter().enumerate() {
+            if g.query.matches(&pod.namespace, &pod.labels) {
+                matched.push((true, i, hard_pod_affinity_weight));
+                keys.push(g.topology_key.clone());
             }
         }
     }
-    for h in &topo.preferred {
-        if h.query.matches(&pod.namespace, &pod.labels) {
-            holders.push((h.topology_key.clone(), h.node, h.weight));
+    for (i, g) in topo.preferred.groups().iter().enumerate() {
+        if g.query.matches(&pod.namespace, &pod.labels) {
+            matched.push((false, i, g.weight));
+            keys.push(g.topology_key.clone());
         }
     }
-    let ids = key_ids(topo, nodes, holders.iter().map(|(k, _, _)| k.as_str()));
-    for (key, node, w) in &holders {
-        st.by_pair.bump(topo, id_of(&ids, key), *node, *w);
+    let ids = key_ids(topo, nodes, keys.iter().map(String::as_str));
+    let topo = &*topo;
+    for (&(required, i, w), key) in matched.iter().zip(&keys) {
+        let holders = if required {
+            &topo.required_affinity
+        } else {
+            &topo.preferred
+        };
+        let k = id_of(&ids, key);
+        for (&node, &n) in &holders.groups()[i].nodes {
+            st.by_pair.bump(topo, k, node, w * i64::from(n));
+        }
     }
     Some(st)
 }
@@ -332,5 +350,144 @@ pub fn normalize(scores: &mut [i64]) {
         } else {
             0
         };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::pod::Pod;
+    use crate::cluster::resources::Resources;
+    use crate::workload::constraints::{PodAffinityTerm, PodConstraints};
+    use proptest::prelude::*;
+    use std::sync::Arc;
+
+    const ZONE: &str = "topology.kubernetes.io/zone";
+    const HOST: &str = "kubernetes.io/hostname";
+
+    /// A term about pods labelled `app=app-<app>`, over zones or hosts.
+    fn term(app: u8, zone: bool) -> PodAffinityTerm {
+        PodAffinityTerm {
+            selector: LabelSelector {
+                match_labels: vec![("app".into(), format!("app-{app}"))],
+                match_expressions: vec![],
+            },
+            namespaces: vec![],
+            topology_key: if zone { ZONE } else { HOST }.into(),
+        }
+    }
+
+    /// One term of each kind a pod may carry: (kind 0-3, app, zone key, weight).
+    type Term = (u8, u8, bool, i32);
+
+    fn spec(app: u8, terms: &[Term]) -> PodSpec {
+        let mut c = PodConstraints::default();
+        for &(kind, target, zone, w) in terms {
+            let t = term(target, zone);
+            match kind {
+                0 => c.pod_anti_affinity.required.push(t),
+                1 => c.pod_affinity.required.push(t),
+                2 => c.pod_affinity.preferred.push((w, t)),
+                _ => c.pod_anti_affinity.preferred.push((w, t)),
+            }
+        }
+        PodSpec {
+            name: "p".into(),
+            namespace: "default".into(),
+            labels: vec![("app".to_string(), format!("app-{app}"))].into(),
+            constraints: Arc::new(c),
+            ..Default::default()
+        }
+    }
+
+    /// True when nodes `a` and `b` share a domain of `key` (both carry it, equal values).
+    fn same_domain(nodes: &[Node], a: NodeId, b: NodeId, key: &str) -> bool {
+        let (x, y) = (
+            nodes[a.0 as usize].label(key),
+            nodes[b.0 as usize].label(key),
+        );
+        x.is_some() && x == y
+    }
+
+    proptest! {
+        /// Running pods' terms, kept grouped by term, filter and score every node as the pods'
+        /// terms checked one by one do: pods with random required and preferred (anti-)
+        /// affinity bind and leave at random, on nodes with and without a zone label.
+        #[test]
+        fn grouped_holders_count_as_each_holder_does(
+            zones in proptest::collection::vec(0u8..4, 1..8),
+            ops in proptest::collection::vec(
+                (any::<bool>(), 0usize..8, 0u8..3, proptest::collection::vec((0u8..4, 0u8..3, any::<bool>(), 1i32..100), 0..3)),
+                1..40,
+            ),
+            incoming in 0u8..3,
+            hard_weight in 0i64..3,
+        ) {
+            let alloc = Resources { cpu_m: 4000, memory_mib: 16_384, gpus: 0, pods: 110 };
+            let mut nodes: Vec<Node> = zones
+                .iter()
+                .enumerate()
+                .map(|(i, &z)| {
+                    let mut n = Node::ready(&format!("n{i}"), 0, &format!("z{z}"), alloc);
+                    if z == 0 {
+                        n.labels.retain(|(k, _)| k != ZONE);
+                    }
+                    n
+                })
+                .collect();
+            let mut topo = TopologyIndex::default();
+            let mut pods = PodTable::default();
+            let mut bound: Vec<(crate::cluster::pod::PodKey, NodeId, PodSpec)> = Vec::new();
+            for i in 0..nodes.len() {
+                topo.add_node(NodeId(i as u32));
+            }
+            for (leave, n, app, terms) in ops {
+                if leave && !bound.is_empty() {
+                    let (key, node, s) = bound.remove(n % bound.len());
+                    nodes[node.0 as usize].pods.retain(|&p| p != key);
+                    topo.unbind(&s, node);
+                } else {
+                    let node = NodeId((n % nodes.len()) as u32);
+                    let s = spec(app, &terms);
+                    let key = pods.insert(Pod::new(s.clone(), 0));
+                    nodes[node.0 as usize].pods.push(key);
+                    topo.bind(&s, node);
+                    bound.push((key, node, s));
+                }
+            }
+            prop_assert_eq!(topo.has_holders(), bound.iter().any(|(_, _, s)| {
+                let c = &s.constraints;
+                !(c.pod_affinity.required.is_empty() && c.pod_anti_affinity.required.is_empty()
+                    && c.pod_affinity.preferred.is_empty() && c.pod_anti_affinity.preferred.is_empty())
+            }));
+            let pod = spec(incoming, &[]);
+            let all: Vec<NodeId> = (0..nodes.len() as u32).map(NodeId).collect();
+            let matches = |t: &PodAffinityTerm| t.selector.matches(&pod.labels);
+            let filtered = pre_filter(&pod, &nodes, &all, &pods, &mut topo);
+            let scored = pre_score(&pod, hard_weight, &nodes, &all, &pods, &mut topo);
+            for &id in &all {
+                // A running pod's required anti-affinity term that matches keeps the pod out of
+                // the holder's domain.
+                let blocked = bound.iter().any(|(_, at, s)| {
+                    s.constraints.pod_anti_affinity.required.iter()
+                        .any(|t| matches(t) && same_domain(&nodes, id, *at, &t.topology_key))
+                });
+                let got = filtered.as_ref().map_or(Ok(()), |st| filter(st, id));
+                prop_assert_eq!(got.is_err(), blocked, "node {}", id.0);
+                let mut want = 0i64;
+                for (_, at, s) in &bound {
+                    let c = &s.constraints;
+                    let terms = c.pod_affinity.required.iter().map(|t| (hard_weight, t))
+                        .chain(c.pod_affinity.preferred.iter().map(|(w, t)| (i64::from(*w), t)))
+                        .chain(c.pod_anti_affinity.preferred.iter().map(|(w, t)| (-i64::from(*w), t)));
+                    for (w, t) in terms {
+                        if matches(t) && same_domain(&nodes, id, *at, &t.topology_key) {
+                            want += w;
+                        }
+                    }
+                }
+                prop_assert_eq!(scored.as_ref().map_or(0, |st| score(st, id)), want, "node {}", id.0);
+            }
+        }
     }
 }

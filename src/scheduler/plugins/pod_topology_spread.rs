@@ -751,8 +751,8 @@ mod tests {
             };
             let key = pods.insert(Pod::new(spec.clone(), 0));
             nodes[node.0 as usize].pods.push(key);
-            a.bind(key, &spec, node);
-            b.bind(key, &spec, node);
+            a.bind(&spec, node);
+            b.bind(&spec, node);
         }
     }
 
@@ -814,7 +814,7 @@ mod tests {
                 };
                 let key = pods.insert(Pod::new(spec.clone(), i as u64));
                 nodes[node.0 as usize].pods.push(key);
-                topo.bind(key, &spec, node);
+                topo.bind(&spec, node);
             }
             let constraints = if own {
                 let c = |key: &str, skew| TopologySpreadConstraint {
@@ -904,8 +904,8 @@ mod tests {
                         let n = n % nodes.len();
                         if let Some(key) = nodes[n].pods.pop() {
                             let spec = pods.get(key).expect("bound").spec.clone();
-                            tracked.unbind(key, &spec, NodeId(n as u32));
-                            plain.unbind(key, &spec, NodeId(n as u32));
+                            tracked.unbind(&spec, NodeId(n as u32));
+                            plain.unbind(&spec, NodeId(n as u32));
                         }
                     }
                     Some((n, app, false)) => {
@@ -1066,7 +1066,7 @@ mod tests {
             for _ in 0..crowd {
                 let key = pods.insert(Pod::new(spec.clone(), 0));
                 nodes[i].pods.push(key);
-                topo.bind(key, &spec, NodeId(i as u32));
+                topo.bind(&spec, NodeId(i as u32));
             }
         }
         let all: Vec<NodeId> = (0..3).map(NodeId).collect();
