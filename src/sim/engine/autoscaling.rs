@@ -34,6 +34,30 @@ pub(super) enum FitKey {
     Class(u32),
 }
 
+/// What first-fit searches for pods to move learned, for the next searches of a scan, while
+/// reservations only grow (the caller clears it when anything else changes the nodes).
+#[derive(Debug, Default)]
+pub(super) struct FitMemo {
+    /// Per [`FitKey`]: where the search may resume. A node that failed a pod fails every later
+    /// one of its key, so the search restarts at the last fit (or at a source node skipped
+    /// before it, which was never tried). Undoing reservations frees room on their nodes, so a
+    /// node that cannot be emptied moves every entry back to the first of them.
+    resume: FxHashMap<FitKey, usize>,
+    /// Per [`FitKey`]: a search found no node for it with no reservation of its own call yet,
+    /// passing over only the source node kept here, so only that node may ever take such a
+    /// pod in the scan. In a full cluster every candidate's first pod fails: the next
+    /// candidates check one node instead of scanning thousands.
+    nowhere: FxHashMap<FitKey, NodeId>,
+}
+
+impl FitMemo {
+    /// Forgets everything, for when the nodes change other than by reservations.
+    pub(super) fn clear(&mut self) {
+        self.resume.clear();
+        self.nowhere.clear();
+    }
+}
+
 impl Engine<'_> {
     /// One Cluster Autoscaler loop.
     pub(super) fn on_autoscaler_scan(&mut self) -> Result<(), RunError> {
@@ -82,7 +106,7 @@ impl Engine<'_> {
     }
 
     /// The key first-fit searches share their resume points by (see [`FitKey`]).
-    fn fit_key(&mut self, k: PodKey) -> FitKey {
+    pub(super) fn fit_key(&mut self, k: PodKey) -> FitKey {
         let Some(p) = self.pods.get(k) else {
             return FitKey::Class(u32::MAX);
         };
@@ -263,11 +287,8 @@ impl Engine<'_> {
     /// Ready nodes, with the room they take reserved; `reserved` carries reservations across the
     /// nodes removed in the same scan.
     ///
-    /// `resume` remembers, per [`FitKey`], where the first-fit search may resume: while
-    /// reservations only grow, a node that failed a pod fails every later one of its key, so
-    /// the search restarts at the last fit (or at a source node skipped before it, which was
-    /// never tried). Undoing reservations frees room, so a node that cannot be emptied clears
-    /// it; so must the caller whenever the node list changes.
+    /// `memo` carries what the scan's searches learned ([`FitMemo`]); the caller clears it
+    /// whenever the nodes change other than by reservations (a drain).
     ///
     /// `budgets` are the PodDisruptionBudgets' allowed disruptions
     /// ([`crate::scheduler::preemption::pdb_budgets`]); they change only when pods do, so a scan
@@ -278,7 +299,7 @@ impl Engine<'_> {
         id: NodeId,
         budgets: &[u32],
         reserved: &mut Vec<(NodeId, Resources, u64)>,
-        resume: &mut FxHashMap<FitKey, usize>,
+        memo: &mut FitMemo,
     ) -> bool {
         // The node's pod keys, copied into a buffer kept across calls (other nodes change
         // below, so the list cannot stay borrowed).
@@ -295,6 +316,8 @@ impl Engine<'_> {
         // changes: a node's pods mostly come from one job, and this spares the map a lookup and
         // an insert per pod.
         let mut last: Option<(FitKey, usize)> = None;
+        // The earliest position this call reserved room at.
+        let mut first_reserved = usize::MAX;
         // Each pod's record is fetched into the cache ahead of its turn: a node's pods were
         // bound over hours, their records lie all over the pod table, and every first touch
         // would wait on memory.
@@ -326,33 +349,60 @@ impl Engine<'_> {
                 Some((lk, at)) if lk == key => at,
                 _ => {
                     if let Some((lk, at)) = last.take() {
-                        resume.insert(lk, at);
+                        memo.resume.insert(lk, at);
                     }
-                    resume.get(&key).copied().unwrap_or(0)
+                    memo.resume.get(&key).copied().unwrap_or(0)
                 }
             }
             .min(self.order.len());
             let filters = NodeLocalFilters::new(profile, &p.spec);
-            // Where the source node was passed over (skipped, not tried) in this search.
-            let mut skipped_source = None;
-            let found = self.order[start..]
-                .iter()
-                .enumerate()
-                .find(|&(j, &t)| {
-                    if t == id {
-                        skipped_source = Some(start + j);
-                        return false;
-                    }
-                    !self.nodes[t.0 as usize].unschedulable
-                        && filters.passes(&self.nodes[t.0 as usize])
-                })
-                .map(|(j, &t)| (start + j, t));
+            let usable = |t: NodeId| {
+                t != id
+                    && !self.nodes[t.0 as usize].unschedulable
+                    && filters.passes(&self.nodes[t.0 as usize])
+            };
+            let found = if let Some(&only) = memo.nowhere.get(&key) {
+                // Only `only` may take the pod: where this search would meet it, if it can.
+                // The search resumes from `start` again next time, which is never too late.
+                self.order[start..]
+                    .iter()
+                    .position(|&t| t == only)
+                    .filter(|_| usable(only))
+                    .map(|j| (start + j, only, start))
+            } else {
+                // Where the source node was passed over (skipped, not tried) in this search.
+                let mut skipped_source = None;
+                let found = self.order[start..]
+                    .iter()
+                    .enumerate()
+                    .find(|&(j, &t)| {
+                        if t == id {
+                            skipped_source = Some(start + j);
+                        }
+                        usable(t)
+                    })
+                    .map(|(j, &t)| (start + j, t));
+                if found.is_none() && reserved.len() == mark {
+                    memo.nowhere.insert(key, id);
+                }
+                // The next search must try the source node, which this one never did.
+                found.map(|(j, t)| (j, t, skipped_source.unwrap_or(j)))
+            };
+            // Debug builds: the memo changes where searches start, never what they find.
+            debug_assert_eq!(
+                found.map(|(j, t, _)| (j, t)),
+                self.order
+                    .iter()
+                    .position(|&t| usable(t))
+                    .map(|j| (j, self.order[j])),
+                "first fit for a pod of {id:?}"
+            );
             match found {
-                Some((j, t)) => {
+                Some((j, t, resume_at)) => {
+                    first_reserved = first_reserved.min(j);
                     self.nodes[t.0 as usize].add_requests(p.spec.requests, p.spec.ephemeral_mib);
                     reserved.push((t, p.spec.requests, p.spec.ephemeral_mib));
-                    // The next search must try the source node, which this one never did.
-                    last = Some((key, skipped_source.unwrap_or(j)));
+                    last = Some((key, resume_at));
                 }
                 None => {
                     ok = false;
@@ -362,13 +412,18 @@ impl Engine<'_> {
         }
         if ok {
             if let Some((lk, at)) = last {
-                resume.insert(lk, at);
+                memo.resume.insert(lk, at);
             }
         } else {
             for (t, r, e) in reserved.drain(mark..) {
                 self.nodes[t.0 as usize].remove_requests(r, e);
             }
-            resume.clear();
+            // Only the nodes whose reservations were taken back gained room: searches resume
+            // no later than the first of them (each entry on its own: the order of the map's
+            // values does not matter).
+            for at in memo.resume.values_mut() {
+                *at = (*at).min(first_reserved);
+            }
         }
         self.ca_keys = keys;
         ok
@@ -385,8 +440,8 @@ impl Engine<'_> {
             return Ok(());
         }
         let mut reserved: Vec<(NodeId, Resources, u64)> = Vec::new();
-        // Looked up and written, never iterated: a hash map.
-        let mut resume = FxHashMap::default();
+        // Looked up and written, never iterated: hash maps.
+        let mut memo = FitMemo::default();
         let mut budgets = crate::scheduler::preemption::pdb_budgets(&self.sc.pdbs, &self.pods);
         let mut removed_empty = 0u32;
         let mut removed_busy = 0u32;
@@ -417,7 +472,7 @@ impl Engine<'_> {
                     id,
                     &budgets,
                     &mut reserved,
-                    &mut resume,
+                    &mut memo,
                 );
             if simulate && !movable {
                 self.ca_unremovable_until[id.0 as usize] =
@@ -444,7 +499,7 @@ impl Engine<'_> {
                 self.ca_drain(ca, id)?;
                 // A drain may end the node at once, which changes the node list, and evicts
                 // pods, which changes the budgets.
-                resume.clear();
+                memo.clear();
                 budgets = crate::scheduler::preemption::pdb_budgets(&self.sc.pdbs, &self.pods);
             }
         }
@@ -541,6 +596,66 @@ impl Engine<'_> {
                 self.update_util();
             }
             NodeState::NotReady | NodeState::Terminated => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Ten m5.large nodes running one Deployment per entry of `pods` (CPU in tenths of a vCPU,
+    /// replicas), after its first 3,000 events.
+    fn scenario(pods: &[(u32, u32)]) -> crate::scenario::Scenario {
+        let mut text = String::from(
+            "horizon: 1h\nseed: 3\n\
+             cluster:\n  metadata: {name: t, region: us-east-1, version: \"1.30\"}\n  \
+             availabilityZones: [us-east-1a, us-east-1b]\n  nodeGroups:\n    - {name: fleet, \
+             instanceType: m5.large, minSize: 10, maxSize: 10, desiredCapacity: 10}\nworkload:\n",
+        );
+        for (i, &(tenths, replicas)) in pods.iter().enumerate() {
+            text.push_str(&format!(
+                "  - deployment: {{name: d{i}, replicas: {replicas}, cpu: {}m, memory: 64Mi}}\n",
+                tenths * 100
+            ));
+        }
+        crate::scenario::load_str(&text, std::path::Path::new("memo.yaml")).unwrap()
+    }
+
+    fn engine<'s>(sc: &'s crate::scenario::Scenario, dir: &std::path::Path) -> Engine<'s> {
+        std::fs::create_dir_all(dir).unwrap();
+        let mut e = Engine::new(sc, 3, dir, &None, None).unwrap();
+        e.max_events = Some(3000);
+        e.start().unwrap();
+        e.run_loop().unwrap();
+        e
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+        /// A scan's searches sharing one [`FitMemo`] find what fresh searches find, call after
+        /// call: nodes that can be emptied keep their reservations, those that cannot take
+        /// theirs back, on nearly full nodes with pods of several sizes. (Debug builds also
+        /// check every search against a first fit from the first node.)
+        #[test]
+        fn a_shared_memo_moves_pods_as_fresh_searches_do(
+            pods in proptest::collection::vec((1u32..9, 1u32..14), 2..6),
+            sources in proptest::collection::vec(0usize..64, 1..40),
+        ) {
+            let sc = scenario(&pods);
+            let dir = tempfile::tempdir().unwrap();
+            let mut shared = engine(&sc, &dir.path().join("a"));
+            let mut fresh = engine(&sc, &dir.path().join("b"));
+            let mut memo = FitMemo::default();
+            let (mut kept, mut kept_fresh) = (Vec::new(), Vec::new());
+            for s in sources {
+                let id = shared.order[s % shared.order.len()];
+                let a = shared.ca_pods_movable(true, id, &[], &mut kept, &mut memo);
+                let b = fresh.ca_pods_movable(true, id, &[], &mut kept_fresh, &mut FitMemo::default());
+                prop_assert_eq!(a, b, "node {:?}", id);
+                prop_assert_eq!(&kept, &kept_fresh);
+            }
         }
     }
 }
