@@ -68,6 +68,8 @@ if [ -z "${QUICK:-}" ]; then
       $BIN run scenarios/bench/churn-5000.yaml --out "$TMP/churn"
   best_of 1 "the same churn, pods selecting and tolerating a tainted group, zone + host spread" "< 60 s" \
       $BIN run scenarios/bench/churn-5000-selectors.yaml --out "$TMP/churn-selectors"
+  best_of 1 "the same churn as 250 Deployments with spread and pod anti-affinity" "< 60 s" \
+      $BIN run scenarios/bench/churn-5000-services.yaml --out "$TMP/churn-services"
 fi
 
 # Sweep scaling: 8 runs, --jobs 1 then --jobs 2, five times; the median of the five paired

@@ -22,7 +22,11 @@ fn every_shipped_scenario_validates() {
     }
     assert!(n >= 4, "{n} scenarios");
     // The benchmark scenarios that need nothing outside the repository.
-    for name in ["churn-5000.yaml", "churn-5000-selectors.yaml"] {
+    for name in [
+        "churn-5000.yaml",
+        "churn-5000-selectors.yaml",
+        "churn-5000-services.yaml",
+    ] {
         let path = root().join("scenarios/bench").join(name);
         eksim::scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
     }
