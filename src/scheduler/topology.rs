@@ -415,8 +415,8 @@ struct AffineCandidates {
     epoch: Option<u64>,
     node_selector: std::sync::Arc<[(String, String)]>,
     required: Vec<NodeSelectorTerm>,
-    /// The listed candidates, in the order they were listed or joined (the counts summed over
-    /// them do not depend on it).
+    /// The listed candidates, in no particular order (leaving swaps the last into the gap;
+    /// the counts summed over them do not depend on it).
     ids: Vec<NodeId>,
     /// Candidates that joined (`true`) or left since the list was last brought up to date, in
     /// order; `None` when more changed than [`AFFINE_CHANGES_KEPT`] (the list is then made
