@@ -377,7 +377,9 @@ mod tests {
         }
     }
 
-    /// One term of each kind a pod may carry: (kind 0-3, app, zone key, weight).
+    /// A term a pod carries: its kind (0 required anti-affinity, 1 required affinity,
+    /// 2 preferred affinity, 3 preferred anti-affinity), the app it is about, whether its key is
+    /// the zone (else the host), and its weight when preferred.
     type Term = (u8, u8, bool, i32);
 
     fn spec(app: u8, terms: &[Term]) -> PodSpec {
