@@ -6,7 +6,6 @@
 //! work?").
 
 use rustc_hash::FxHashMap;
-use std::collections::BTreeMap;
 
 use super::{CostPart, Engine, Event, Removal, RunError};
 use crate::autoscaler::ClusterAutoscalerSpec;
@@ -48,6 +47,35 @@ pub(super) struct FitMemo {
     /// pod in the scan. In a full cluster every candidate's first pod fails: the next
     /// candidates check one node instead of scanning thousands.
     nowhere: FxHashMap<FitKey, NodeId>,
+}
+
+/// The position of the first of `nodes` that is `usable` for a pod of `key`, searched from
+/// where the key's last search ended, and recorded for the next one. While reservations only
+/// grow, a node that failed a pod fails every later pod of its key, and a key that found no
+/// node finds none again (`None` in `resume`), so such searches fail at once. Debug builds
+/// check the answer against a search from the first node.
+pub(super) fn resumed_first_fit(
+    resume: &mut FxHashMap<FitKey, Option<usize>>,
+    key: FitKey,
+    nodes: &[NodeId],
+    usable: impl Fn(NodeId) -> bool,
+) -> Option<usize> {
+    let start = match resume.get(&key) {
+        Some(None) => return None,
+        Some(Some(at)) => *at,
+        None => 0,
+    };
+    let found = nodes[start..]
+        .iter()
+        .position(|&t| usable(t))
+        .map(|j| start + j);
+    debug_assert_eq!(
+        found,
+        nodes.iter().position(|&t| usable(t)),
+        "a resumed first fit"
+    );
+    resume.insert(key, found);
+    found
 }
 
 impl FitMemo {
@@ -168,38 +196,26 @@ impl Engine<'_> {
             .map(|(i, _)| NodeId(i as u32))
             .collect();
         let mut reserved: Vec<(NodeId, Resources, u64)> = Vec::new();
-        // Per key: where to resume the first-fit search, or None when nothing fits.
-        let mut resume: BTreeMap<FitKey, Option<usize>> = BTreeMap::new();
+        // Looked up and written, never iterated: a hash map.
+        let mut resume = FxHashMap::default();
         let mut still = Vec::new();
         // Pending pods' records lie all over the pod table: fetched ahead of their turn.
         for (i, &k) in pending.iter().enumerate() {
             self.pods.prefetch_walk(&pending, i);
             let key = self.fit_key(k);
             let Some(p) = self.pods.get(k) else { continue };
-            let start = match resume.get(&key) {
-                Some(None) => {
-                    still.push(k);
-                    continue;
-                }
-                Some(Some(i)) => *i,
-                None => 0,
-            };
             let filters = NodeLocalFilters::new(profile, &p.spec);
-            let found = candidates[start..]
-                .iter()
-                .position(|id| filters.passes(&self.nodes[id.0 as usize]))
-                .map(|i| i + start);
+            let nodes = &self.nodes;
+            let found = resumed_first_fit(&mut resume, key, &candidates, |id| {
+                filters.passes(&nodes[id.0 as usize])
+            });
             match found {
                 Some(i) => {
                     let id = candidates[i];
                     self.nodes[id.0 as usize].add_requests(p.spec.requests, p.spec.ephemeral_mib);
                     reserved.push((id, p.spec.requests, p.spec.ephemeral_mib));
-                    resume.insert(key, Some(i));
                 }
-                None => {
-                    still.push(k);
-                    resume.insert(key, None);
-                }
+                None => still.push(k),
             }
         }
         for (id, r, e) in reserved {

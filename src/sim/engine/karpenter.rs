@@ -8,7 +8,7 @@
 
 use rustc_hash::FxHashMap;
 
-use super::autoscaling::{FitKey, FitMemo};
+use super::autoscaling::{FitMemo, resumed_first_fit};
 use super::{Engine, Event, RunError};
 use crate::autoscaler::karpenter::{ConsolidationPolicy, cheapest_fit, pack};
 use crate::cluster::node::{NodeId, NodeState};
@@ -305,11 +305,10 @@ impl Engine<'_> {
             // Place the set's pods first-fit on the other Ready nodes, reserving as we go.
             let mut reserved: Vec<(NodeId, Resources, u64)> = Vec::new();
             let mut leftover = Resources::default();
-            // Per pod shape: where its last search found a node, or `None` when it found none.
-            // Nodes only fill up during a trial, so a shape's next search resumes there (a pod
-            // of the shape fits no earlier node) or, after a miss, fails at once. Searches
-            // that scanned every node for each of a set's pods took most of a 5,000-node run.
-            let mut resume: FxHashMap<FitKey, Option<usize>> = FxHashMap::default();
+            // Per pod shape, where its last search ended (nodes only fill up during a trial):
+            // searches that scanned every node for each of a set's pods took most of a
+            // 5,000-node run.
+            let mut resume = FxHashMap::default();
             for &id in set {
                 for key in self.nodes[id.0 as usize].pods.clone() {
                     let Some(p) = self.pods.get(key) else {
@@ -322,35 +321,13 @@ impl Engine<'_> {
                     let Some(p) = self.pods.get(key) else {
                         continue;
                     };
-                    let start = match resume.get(&shape) {
-                        Some(None) => {
-                            leftover += p.spec.requests;
-                            continue;
-                        }
-                        Some(Some(at)) => *at,
-                        None => 0,
-                    };
                     let filters = NodeLocalFilters::new(&self.sc.scheduler, &p.spec);
-                    let target = self.order[start..]
-                        .iter()
-                        .position(|&t| {
-                            !set.contains(&t)
-                                && !self.nodes[t.0 as usize].unschedulable
-                                && filters.passes(&self.nodes[t.0 as usize])
-                        })
-                        .map(|j| start + j);
-                    // Debug builds: resuming changes where searches start, never what they
-                    // find.
-                    debug_assert_eq!(
-                        target,
-                        self.order.iter().position(|&t| {
-                            !set.contains(&t)
-                                && !self.nodes[t.0 as usize].unschedulable
-                                && filters.passes(&self.nodes[t.0 as usize])
-                        }),
-                        "first fit in a multi-node trial"
-                    );
-                    resume.insert(shape, target);
+                    let nodes = &self.nodes;
+                    let target = resumed_first_fit(&mut resume, shape, &self.order, |t| {
+                        !set.contains(&t)
+                            && !nodes[t.0 as usize].unschedulable
+                            && filters.passes(&nodes[t.0 as usize])
+                    });
                     match target {
                         Some(at) => {
                             let t = self.order[at];
